@@ -1,0 +1,3 @@
+from meshc.cli.app import main
+
+main()

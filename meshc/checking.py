@@ -1,0 +1,74 @@
+"""What `meshc check` does, as a library function: collect every problem in every file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meshc.contract import Contract
+from meshc.diagnostics import Diagnostic, Severity
+from meshc.discovery import find_contracts
+
+
+@dataclass
+class CheckResult:
+    files: list[Path]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    contracts: list[Contract] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity is Severity.WARNING for d in self.diagnostics)
+
+
+def run_check(args: list[str], *, mesh_path: Path | None = None, base_ref: str | None = None) -> CheckResult:
+    from meshc.loader import collect_contract
+
+    files, problems = find_contracts(args)
+    result = CheckResult(files=files, diagnostics=list(problems))
+    for path in files:
+        contract, diagnostics = collect_contract(path)
+        result.diagnostics.extend(diagnostics)
+        if contract is not None:
+            result.contracts.append(contract)
+    _check_unique_refs(result)
+    mesh = _mesh(mesh_path, result)
+    if mesh is not None:
+        from meshc.governance import check_policies
+
+        for contract in result.contracts:
+            result.diagnostics.extend(check_policies(contract, mesh))
+    if base_ref is not None:
+        from meshc.evolution.gitbase import check_against_base
+
+        result.diagnostics.extend(check_against_base(files, base_ref))
+    return result
+
+
+def _check_unique_refs(result: CheckResult) -> None:
+    seen: dict[str, Contract] = {}
+    for c in result.contracts:
+        if c.ref in seen:
+            result.diagnostics.append(Diagnostic(
+                "MC206", f"contract '{c.ref}' is also defined in {seen[c.ref].path}", c.path,
+                *(c.locator.value(("info", "name")) if c.locator else (0, 0)),
+                hint="each domain.name must be unique in the mesh"))
+        else:
+            seen[c.ref] = c
+
+
+def _mesh(mesh_path: Path | None, result: CheckResult):  # type: ignore[no-untyped-def]
+    try:
+        from meshc.governance import load_mesh
+    except ModuleNotFoundError:
+        return None
+    path = mesh_path or (Path("mesh.yaml") if Path("mesh.yaml").exists() else None)
+    if path is None:
+        return None
+    mesh, problems = load_mesh(path)
+    result.diagnostics.extend(problems)
+    return mesh

@@ -1,0 +1,77 @@
+"""The `meshc` command: a thin typer app; each command lives in its own module.
+
+Exit codes, for every command: 0 clean, 1 findings (invalid contracts, failed thresholds or
+dataset rules, stale artifacts), 2 usage or internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from meshc import __version__
+
+app = typer.Typer(
+    name="meshc",
+    help="Data contracts for data-mesh teams: check, compile and enforce them on any engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"meshc {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """meshc: one YAML contract, enforced identically on Polars, pandas, DuckDB and Spark."""
+
+
+def _register() -> None:
+    # Commands import their heavy dependencies inside their functions, so registering is cheap.
+    from meshc.cli import check_cmd, schema_cmd
+
+    check_cmd.register(app)
+    schema_cmd.register(app)
+    for module in ("run_cmd", "compile_cmd", "diff_cmd", "bootstrap_cmd", "mesh_cmd"):
+        try:
+            mod = __import__(f"meshc.cli.{module}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"meshc.cli.{module}":
+                raise
+            continue
+        mod.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point. typer handles usage errors (exit 2); meshc errors and unexpected
+    exceptions become one clear line on stderr and exit 2, never a traceback."""
+    import os
+
+    from meshc.errors import MeshcError
+
+    try:
+        app()
+    except MeshcError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the CLI's last line of defence
+        if os.environ.get("MESHC_DEBUG"):
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} "
+                   "(please report this; set MESHC_DEBUG=1 for a traceback)", err=True)
+        sys.exit(2)

@@ -1,0 +1,173 @@
+"""The contract model: what a validated contract file means, as frozen dataclasses.
+
+Built by `meshc.loader` from YAML that passed the JSON Schema. Every element keeps the JSON
+path it came from so later stages (rule compilation, governance) can point at the YAML line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from meshc.located_yaml import JsonPath, Locator
+from meshc.types import LogicalType
+
+Severity = Literal["error", "warn"]
+FileFormat = Literal["csv", "parquet", "json", "ndjson"]
+OutputFormat = Literal["parquet", "csv", "json"]
+
+
+@dataclass(frozen=True)
+class Info:
+    version: str
+    name: str
+    domain: str
+    system: str | None = None
+    owner: str | None = None
+    description: str | None = None
+    layer: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: LogicalType
+    type_text: str
+    jpath: JsonPath
+    required: bool = False
+    unique: bool = False
+    primary_key: bool = False
+    description: str | None = None
+    pii: bool = False
+    masking: str | None = None
+    accepted_values: tuple[Any, ...] | None = None
+    min: Any = None
+    max: Any = None
+    pattern: str | None = None
+    max_length: int | None = None
+    references: str | None = None
+
+    @property
+    def not_null(self) -> bool:
+        return self.required or self.primary_key
+
+
+@dataclass(frozen=True)
+class RowRule:
+    sql: str
+    jpath: JsonPath
+    name: str | None = None
+    description: str | None = None
+    severity: Severity = "error"
+
+
+@dataclass(frozen=True)
+class DatasetRule:
+    type: Literal["unique", "row_count", "null_ratio", "freshness", "sql"]
+    jpath: JsonPath
+    name: str | None = None
+    description: str | None = None
+    severity: Severity = "error"
+    columns: tuple[str, ...] = ()
+    column: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_age: str | None = None
+    sql: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    format: FileFormat | None = None
+    delimiter: str = ","
+    header: bool = True
+    null_values: tuple[str, ...] = ("",)
+
+
+@dataclass(frozen=True)
+class Output:
+    target: str
+    format: OutputFormat = "parquet"
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    enabled: bool = True
+    target: str | None = None
+    include_error_reason: bool = True
+    format: OutputFormat = "parquet"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    enabled: bool = False
+    columns: bool = True
+    openlineage: bool = True
+
+
+@dataclass(frozen=True)
+class TransformInput:
+    ref: str
+    alias: str
+
+    @property
+    def domain(self) -> str:
+        return self.ref.split(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.ref.split(".")[1]
+
+
+@dataclass(frozen=True)
+class Transform:
+    inputs: tuple[TransformInput, ...]
+    sql: str
+    jpath: JsonPath = ("transform", "sql")
+
+
+@dataclass(frozen=True)
+class Contract:
+    info: Info
+    fields: tuple[Field, ...]
+    row_rules: tuple[RowRule, ...] = ()
+    dataset_rules: tuple[DatasetRule, ...] = ()
+    max_quarantine_ratio: float | None = None
+    extra_columns: Literal["drop", "keep", "error"] = "drop"
+    source: Source | None = None
+    output: Output | None = None
+    quarantine: Quarantine = Quarantine()
+    lineage: Lineage = Lineage()
+    transform: Transform | None = None
+    path: str = "<memory>"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    locator: Locator | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ref(self) -> str:
+        """`domain.name`, how other contracts refer to this one."""
+        return f"{self.info.domain}.{self.info.name}"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the contract's canonical JSON: stable across formatting and comments."""
+        canonical = json.dumps(self.raw, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,43 @@
+"""Find contract files from CLI arguments: files, directories (recursive) and globs."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+from meshc.diagnostics import Diagnostic
+
+NOT_CONTRACTS = {"mesh.yaml", "mesh.yml", ".pre-commit-hooks.yaml", ".pre-commit-config.yaml"}
+
+
+def find_contracts(args: list[str]) -> tuple[list[Path], list[Diagnostic]]:
+    """Contract paths in a stable order, plus MC001/MC004 diagnostics for bad arguments."""
+    found: dict[Path, None] = {}
+    problems: list[Diagnostic] = []
+    for arg in args:
+        p = Path(arg)
+        if any(ch in arg for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(arg, recursive=True))
+            files = [m for m in matches if m.is_file() and _is_yaml(m)]
+            if not files:
+                problems.append(Diagnostic("MC004", "no contract files match this pattern", arg))
+            found.update(dict.fromkeys(files))
+        elif p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and _is_yaml(f) and _is_candidate(f))
+            if not files:
+                problems.append(Diagnostic("MC004", "no contracts (*.yaml) in this directory", arg,
+                                           hint="pass contract files, or a directory that holds them"))
+            found.update(dict.fromkeys(files))
+        elif p.exists():
+            found[p] = None
+        else:
+            problems.append(Diagnostic("MC001", "file not found", arg))
+    return list(found), problems
+
+
+def _is_yaml(p: Path) -> bool:
+    return p.suffix in (".yaml", ".yml")
+
+
+def _is_candidate(p: Path) -> bool:
+    return p.name not in NOT_CONTRACTS and not p.name.startswith(".") and "registry" not in p.stem

@@ -1,0 +1,101 @@
+"""What every engine implements: one Protocol, one plan in, one Split out.
+
+Each engine lives in its own private package with the same file names
+(`meshc/engines/_<name>/translate.py` for Expr -> native expression, `engine.py` for the
+Engine class), and is imported only when asked for (see `meshc.engines.registry`).
+
+The quarantine layout is the same on every engine:
+  - the source columns *as read* (raw text for CSV/JSON, so a value that failed its cast is kept
+    verbatim and the row can be replayed),
+  - `_meshc_reasons`: list<struct<rule_id, rule, column, value, message, severity>> (all strings),
+    one entry per failed check of that row, cast failures first, then checks in plan order
+    (left out when `include_reasons` is False),
+  - the lineage columns, when the plan has any.
+The valid output holds the contract columns cast to their logical types, then the lineage columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from meshc.rules import expr as ir
+from meshc.rules.checks import RowCheck
+from meshc.types import LogicalType
+
+REASONS = "_meshc_reasons"
+REASON_FIELDS = ("rule_id", "rule", "column", "value", "message", "severity")
+LINEAGE_COLUMNS = (
+    "_meshc_run_id", "_meshc_source", "_meshc_contract", "_meshc_contract_version",
+    "_meshc_domain", "_meshc_system", "_meshc_processed_at",
+)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: LogicalType
+
+
+def cast_rule_id(column: str) -> str:
+    return f"{column}.type"
+
+
+def cast_message(column: str, ltype: LogicalType) -> str:
+    return f"value of '{column}' cannot be read as {ltype}"
+
+
+@dataclass(frozen=True)
+class ValidationPlan:
+    """Everything an engine needs to validate one dataset, already compiled and bound."""
+
+    columns: tuple[ColumnSpec, ...]
+    checks: tuple[RowCheck, ...]  # CURRENT_DATE etc. already bound to literals
+    null_values: tuple[str, ...] = ("",)  # text values read as NULL (text sources only)
+    extra_columns: Literal["drop", "keep", "error"] = "drop"
+    include_reasons: bool = True
+    # lineage column -> value (str, or a tz-aware UTC datetime for _meshc_processed_at); {} = none
+    lineage: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Split:
+    valid: Any  # the engine's native frame
+    quarantine: Any
+    rows_in: int
+    rows_valid: int
+    rows_quarantined: int
+    # check id (or cast_rule_id(col)) -> rows failing it, over all rows, warn checks included
+    failures: dict[str, int]
+
+
+class Engine(Protocol):
+    name: str
+
+    def read(self, paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
+             text_columns: Sequence[str] = ()) -> Any:
+        """Read files of one format into a native (lazy where possible) frame. For csv/json/ndjson,
+        `text_columns` are read as strings so that casting (and its failures) is meshc's job."""
+        ...
+
+    def validate(self, frame: Any, plan: ValidationPlan) -> Split:
+        """Cast, evaluate every check and split, in one vectorised pass where the engine allows."""
+        ...
+
+    def aggregate(self, frame: Any, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
+        """Evaluate aggregate expressions (ir.Agg trees) over a frame of typed contract columns."""
+        ...
+
+    def write(self, frame: Any, path: Path, fmt: str) -> None:
+        """Write one file (parquet/csv/json) at exactly `path`; the runner makes it atomic.
+        CSV/JSON get `_meshc_reasons` JSON-encoded as a string column."""
+        ...
+
+    def to_arrow(self, frame: Any) -> Any:
+        """The frame as a pyarrow Table (for reports, samples and tests)."""
+        ...
+
+    def columns(self, frame: Any) -> list[str]:
+        ...

@@ -1,0 +1,220 @@
+"""Stage 1-3 of the pipeline: read YAML -> validate against the schema -> build the model.
+
+`load_contract` is the library entry point and raises ContractError with every problem found
+in that file; `collect_contract` returns the diagnostics instead, for `meshc check`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from meshc import schema_validation
+from meshc.contract import (
+    Contract, DatasetRule, Field, Info, Lineage, Output, Quarantine, RowRule, Source, Transform,
+    TransformInput,
+)
+from meshc.diagnostics import Diagnostic
+from meshc.errors import ContractError
+from meshc.located_yaml import Locator, load_yaml_file, load_yaml_text
+from meshc.types import UnknownType, parse_type
+
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
+            ".ndjson": "ndjson", ".jsonl": "ndjson"}
+
+
+def load_contract(path: str | Path, *, compile_rules: bool = True) -> Contract:
+    """Load, validate and (by default) compile one contract file; raise on any problem."""
+    contract, diagnostics = collect_contract(path, compile_rules=compile_rules)
+    errors = [d for d in diagnostics if d.severity.value == "error"]
+    if errors or contract is None:
+        raise ContractError(errors or diagnostics)
+    return contract
+
+
+def loads_contract(text: str, path: str = "<memory>") -> Contract:
+    """Like load_contract, from YAML text."""
+    data, locator = load_yaml_text(text, path)
+    contract, diagnostics = _from_data(data, locator, compile_rules=True)
+    errors = [d for d in diagnostics if d.severity.value == "error"]
+    if errors or contract is None:
+        raise ContractError(errors or diagnostics)
+    return contract
+
+
+def collect_contract(
+    path: str | Path, *, compile_rules: bool = True
+) -> tuple[Contract | None, list[Diagnostic]]:
+    """Every problem in one file; the contract too when it could be built."""
+    try:
+        data, locator = load_yaml_file(path)
+    except ContractError as exc:
+        return None, list(exc.diagnostics)
+    return _from_data(data, locator, compile_rules=compile_rules)
+
+
+def _from_data(
+    data: Any, locator: Locator, *, compile_rules: bool
+) -> tuple[Contract | None, list[Diagnostic]]:
+    if not isinstance(data, dict):
+        return None, [locator.diagnostic("MC003", "a contract must be a YAML mapping with "
+                                         "'info' and 'model' sections", (), hint="see the seed "
+                                         "example in docs/contract-reference.md")]
+    diagnostics = schema_validation.validate(data, locator)
+    if diagnostics:
+        # The model builder assumes schema-valid input; report what we have, but still look for
+        # model-level problems (duplicate fields, bad types) in the parts that are well-formed.
+        diagnostics.extend(_model_problems(data, locator))
+        if compile_rules:
+            diagnostics.extend(_rule_problems_best_effort(data, locator))
+        return None, diagnostics
+    contract, problems = build_contract(data, locator)
+    diagnostics.extend(problems)
+    if contract is not None and compile_rules and not problems:
+        from meshc.rules.compiler import compile_contract_diagnostics
+
+        diagnostics.extend(compile_contract_diagnostics(contract))
+    return contract, diagnostics
+
+
+def _rule_problems_best_effort(data: dict[str, Any], loc: Locator) -> list[Diagnostic]:
+    """When the schema fails, still report rules that cannot compile against the declared columns
+    (syntax, whitelist, unknown columns), so one `meshc check` run shows every problem."""
+    from meshc.rules.sql import RuleProblem, compile_sql
+    from meshc.types import STRING
+
+    model = data.get("model")
+    fields = model.get("fields") if isinstance(model, dict) else None
+    columns: dict[str, Any] = {}
+    for f in fields if isinstance(fields, list) else []:
+        if isinstance(f, dict) and isinstance(f.get("name"), str):
+            try:
+                columns[f["name"]] = parse_type(str(f.get("type")))
+            except UnknownType:
+                columns[f["name"]] = STRING
+    quality = data.get("quality")
+    rules = quality.get("row_rules") if isinstance(quality, dict) else None
+    out = []
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not (isinstance(rule, dict) and isinstance(rule.get("sql"), str)):
+            continue
+        try:
+            compile_sql(rule["sql"], columns)
+        except RuleProblem as exc:
+            if exc.code in ("MC301", "MC302", "MC303", "MC304", "MC305"):
+                out.append(loc.diagnostic(exc.code, exc.message, ("quality", "row_rules", i, "sql"), hint=exc.hint))
+    return out
+
+
+def _model_problems(data: dict[str, Any], loc: Locator) -> list[Diagnostic]:
+    fields = data.get("model", {}).get("fields") if isinstance(data.get("model"), dict) else None
+    if not isinstance(fields, list):
+        return []
+    out: list[Diagnostic] = []
+    seen: dict[str, int] = {}
+    for i, f in enumerate(fields):
+        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+            continue
+        name = f["name"]
+        if name in seen:
+            out.append(loc.diagnostic("MC202", f"duplicate field '{name}'", ("model", "fields", i, "name"),
+                                      hint=f"first declared at line {loc.value(('model', 'fields', seen[name]))[0]}; "
+                                      "rename or remove one"))
+        else:
+            seen[name] = i
+    return out
+
+
+def build_contract(data: dict[str, Any], loc: Locator) -> tuple[Contract | None, list[Diagnostic]]:
+    """Turn schema-valid data into a Contract; report model-level problems (MC2xx)."""
+    problems = _model_problems(data, loc)
+    fields = []
+    for i, raw in enumerate(data["model"]["fields"]):
+        field, field_problems = _field(raw, ("model", "fields", i), loc)
+        problems.extend(field_problems)
+        if field is not None:
+            fields.append(field)
+    if problems:
+        return None, problems
+    info = data["info"]
+    quality = data.get("quality", {})
+    contract = Contract(
+        info=Info(
+            version=str(info["version"]), name=info["name"], domain=info["domain"],
+            system=info.get("system"), owner=info.get("owner"), description=info.get("description"),
+            layer=info.get("layer"), tags=tuple(info.get("tags", ())),
+        ),
+        fields=tuple(fields),
+        row_rules=tuple(
+            RowRule(sql=r["sql"], jpath=("quality", "row_rules", i, "sql"), name=r.get("name"),
+                    description=r.get("description"), severity=r.get("severity", "error"))
+            for i, r in enumerate(quality.get("row_rules", []))
+        ),
+        dataset_rules=tuple(_dataset_rule(r, i) for i, r in enumerate(quality.get("dataset_rules", []))),
+        max_quarantine_ratio=quality.get("max_quarantine_ratio"),
+        extra_columns=data["model"].get("extra_columns", "drop"),
+        source=_source(data.get("source")),
+        output=Output(**data["output"]) if "output" in data else None,
+        quarantine=Quarantine(**data.get("quarantine", {})),
+        lineage=Lineage(**data.get("lineage", {})),
+        transform=_transform(data.get("transform")),
+        path=loc.path,
+        raw=data,
+        locator=loc,
+    )
+    return contract, []
+
+
+def _field(raw: dict[str, Any], jpath: tuple[Any, ...], loc: Locator) -> tuple[Field | None, list[Diagnostic]]:
+    try:
+        logical = parse_type(raw["type"])
+    except UnknownType as exc:
+        return None, [loc.diagnostic("MC201", str(exc), (*jpath, "type"), hint="see docs/contract-reference.md#types")]
+    problems = []
+    if raw.get("pattern") is not None:
+        from meshc.rules.regex import RegexProblem, check_regex
+
+        try:
+            check_regex(raw["pattern"])
+        except RegexProblem as exc:
+            problems.append(loc.diagnostic("MC203", f"invalid pattern: {exc}", (*jpath, "pattern"), hint=exc.hint))
+    lo, hi = raw.get("min"), raw.get("max")
+    if lo is not None and hi is not None and type(lo) is type(hi) and lo > hi:
+        problems.append(loc.diagnostic("MC204", f"min {lo!r} is greater than max {hi!r}", (*jpath, "min"),
+                                       hint="swap them"))
+    if problems:
+        return None, problems
+    keys = ("required", "unique", "primary_key", "description", "pii", "masking", "min", "max",
+            "pattern", "max_length", "references")
+    values = {k: raw[k] for k in keys if k in raw}
+    if "accepted_values" in raw:
+        values["accepted_values"] = tuple(raw["accepted_values"])
+    return Field(name=raw["name"], type=logical, type_text=raw["type"], jpath=jpath, **values), []
+
+
+def _dataset_rule(raw: dict[str, Any], i: int) -> DatasetRule:
+    values = dict(raw)
+    if "columns" in values:
+        values["columns"] = tuple(values["columns"])
+    return DatasetRule(jpath=("quality", "dataset_rules", i), **values)
+
+
+def _source(raw: dict[str, Any] | None) -> Source | None:
+    if raw is None:
+        return None
+    options = raw.get("options", {})
+    fmt = raw.get("format") or _FORMATS.get(Path(re.sub(r"[*?\[].*$", "", raw["path"]) or raw["path"]).suffix.lower())
+    if fmt is None:
+        fmt = _FORMATS.get(Path(raw["path"]).suffix.lower())
+    return Source(path=raw["path"], format=fmt, delimiter=options.get("delimiter", ","),
+                  header=options.get("header", True),
+                  null_values=tuple(options.get("null_values", ("",))))
+
+
+def _transform(raw: dict[str, Any] | None) -> Transform | None:
+    if raw is None:
+        return None
+    inputs = tuple(TransformInput(ref=i["ref"], alias=i.get("alias", i["ref"].split(".")[1]))
+                   for i in raw["inputs"])
+    return Transform(inputs=inputs, sql=raw["sql"])

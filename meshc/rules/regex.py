@@ -1,0 +1,69 @@
+"""The portable regex subset and LIKE-to-regex lowering.
+
+Rules run on Rust regex (Polars), RE2 (DuckDB, pyarrow for pandas) and java.util.regex (Spark).
+meshc accepts only what all of them read the same way: no lookaround, no backreferences, no
+possessive or atomic groups, no inline flags other than (?i) (meshc adds (?s) itself for LIKE).
+Patterns use search semantics: anchor with ^ and $ for a full match.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FORBIDDEN = [
+    (re.compile(r"\(\?<?[=!]"), "lookaround is not portable (Rust regex and RE2 lack it)"),
+    (re.compile(r"\\[1-9]"), "backreferences are not portable (Rust regex and RE2 lack them)"),
+    (re.compile(r"\(\?>"), "atomic groups are not portable"),
+    (re.compile(r"[*+?}]\+"), "possessive quantifiers are not portable"),
+    (re.compile(r"\(\?P?<[A-Za-z]"), "named groups are not portable; use a plain group"),
+    (re.compile(r"\\[AZzGbB]"), r"\A, \Z, \z, \G, \b and \B differ between engines; use ^ and $"),
+    (re.compile(r"\(\?[a-hj-z]"), "only the (?i) inline flag is portable"),
+    (re.compile(r"\[\[:"), "POSIX classes are not portable; use [a-z] style classes"),
+    (re.compile(r"\\[pP]\{"), "unicode property classes are not portable"),
+]
+
+
+class RegexProblem(ValueError):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def check_regex(pattern: str) -> None:
+    """Raise RegexProblem when `pattern` is invalid or outside the portable subset."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise RegexProblem(f"{exc}", hint="fix the regular expression syntax") from None
+    for bad, why in _FORBIDDEN:
+        if bad.search(pattern):
+            raise RegexProblem(why, hint="see docs/rule-dialect.md#regular-expressions")
+
+
+def like_to_regex(pattern: str, escape: str | None = None) -> str:
+    """SQL LIKE pattern -> anchored regex. `%` is any run of characters, `_` exactly one; the
+    escape character (none unless ESCAPE is given) makes the next character literal."""
+    out = ["^"]
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if escape is not None and ch == escape:
+            if i + 1 >= len(pattern):
+                raise RegexProblem("LIKE pattern ends with its escape character")
+            out.append(_escape_char(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "%":
+            out.append("(?s:.*)")
+        elif ch == "_":
+            out.append("(?s:.)")
+        else:
+            out.append(_escape_char(ch))
+        i += 1
+    out.append("$")
+    return "".join(out)
+
+
+def _escape_char(ch: str) -> str:
+    # re.escape escapes more than needed (e.g. spaces in old versions); keep the output portable.
+    return "\\" + ch if ch in ".^$*+?()[]{}|\\" else ch

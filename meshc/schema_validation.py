@@ -1,0 +1,138 @@
+"""JSON Schema validation with located, human diagnostics (codes MC1xx).
+
+The schema in `schemas/contract.schema.json` is the single source of truth for what a contract may
+contain; this module only translates jsonschema's errors into compiler-style messages.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from meshc.diagnostics import Diagnostic, did_you_mean
+from meshc.located_yaml import JsonPath, Locator
+
+
+def schema_text(name: str = "contract") -> str:
+    return resources.files("meshc").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=4)
+def load_schema(name: str = "contract") -> dict[str, Any]:
+    return json.loads(schema_text(name))
+
+
+@lru_cache(maxsize=4)
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema(name))
+
+
+def validate(data: Any, locator: Locator, name: str = "contract") -> list[Diagnostic]:
+    """Every schema violation in `data`, located; empty when the document is valid."""
+    out: list[Diagnostic] = []
+    for error in _validator(name).iter_errors(data):
+        out.extend(_translate(error, locator))
+    return _dedupe(out)
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[int, int, str]] = set()
+    unique = []
+    for d in diags:
+        key = (d.line, d.col, d.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    return unique
+
+
+def _translate(error: Any, loc: Locator) -> list[Diagnostic]:
+    jpath: JsonPath = tuple(error.absolute_path)
+    where = _describe(jpath)
+    validator = error.validator
+    schema = error.schema
+    if validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in schema.get("properties", {})]
+        return [
+            loc.diagnostic(
+                "MC101", f"unknown key '{key}' in {where}", (*jpath, key), at_key=True,
+                hint=did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
+            )
+            for key in extra
+        ]
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return [loc.diagnostic("MC102", f"missing required key '{missing}' in {where}", jpath,
+                               at_key=True, hint=f"add '{missing}:' to {where}")]
+    if validator in ("enum", "const"):
+        allowed = schema.get("enum") or [schema.get("const")]
+        value = error.instance
+        hint = did_you_mean(str(value), [str(a) for a in allowed]) if isinstance(value, str) else None
+        return [loc.diagnostic("MC103", f"invalid value {json.dumps(value)} for {where}", jpath,
+                               hint=hint or f"expected one of: {', '.join(map(str, allowed))}")]
+    if validator == "anyOf" and jpath and jpath[-1] == "type":
+        return [_unknown_type(error.instance, jpath, loc)]
+    if validator == "oneOf" and isinstance(error.instance, dict):
+        return _one_of(error, jpath, loc)
+    if validator == "type":
+        expected = schema.get("type")
+        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+        return [loc.diagnostic("MC104", f"{where} must be {_article(expected_text)}, "
+                                        f"got {_json_type(error.instance)}", jpath)]
+    return [loc.diagnostic("MC105", f"invalid {where}: {error.message}", jpath)]
+
+
+def _unknown_type(value: Any, jpath: JsonPath, loc: Locator) -> Diagnostic:
+    from meshc.types import ALIASES
+
+    hint = did_you_mean(str(value), [*ALIASES, "decimal(p,s)"]) if isinstance(value, str) else None
+    return loc.diagnostic("MC201", f"unknown type {json.dumps(value)}", jpath,
+                          hint=hint or "see docs/contract-reference.md#types")
+
+
+def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
+    """Pick the branch whose `type` const matches and report its errors precisely."""
+    kinds: dict[str, Any] = {}
+    for branch in error.schema["oneOf"]:
+        const = branch.get("properties", {}).get("type", {}).get("const")
+        if const:
+            kinds[const] = branch
+    kind = error.instance.get("type")
+    if kind not in kinds:
+        hint = did_you_mean(str(kind), kinds) if isinstance(kind, str) else None
+        return [loc.diagnostic("MC103", f"unknown dataset rule type {json.dumps(kind)}",
+                               (*jpath, "type") if kind is not None else jpath, at_key=kind is None,
+                               hint=hint or f"expected one of: {', '.join(kinds)}")]
+    from jsonschema import Draft202012Validator
+
+    sub = Draft202012Validator(kinds[kind])
+    out: list[Diagnostic] = []
+    for sub_error in sub.iter_errors(error.instance):
+        sub_error.path.extendleft(reversed(jpath))  # make absolute_path correct
+        out.extend(_translate(sub_error, loc))
+    return out
+
+
+def _describe(jpath: JsonPath) -> str:
+    if not jpath:
+        return "the contract"
+    parts = []
+    for p in jpath:
+        parts.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if parts else p))
+    return "'" + "".join(parts) + "'"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _article(text: str) -> str:
+    return f"an {text}" if text[:1] in "aeiou" else f"a {text}"

@@ -1,0 +1,92 @@
+"""`meshc run`: validate a source against its contract and write valid rows and the quarantine."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+
+class RunFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+class EngineName(str, Enum):
+    polars = "polars"
+    pandas = "pandas"
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def parse_fail_on(value: str | None) -> float | None:
+    """'any' -> 0 (fail on any quarantined row), '5%' or '0.05' -> that ratio, 'never' -> None."""
+    if value is None or value == "never":
+        return None
+    if value == "any":
+        return 0.0
+    try:
+        ratio = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    except ValueError:
+        raise typer.BadParameter("use any, never, a percentage like 5% or a ratio like 0.05") from None
+    if not 0 <= ratio <= 1:
+        raise typer.BadParameter("the ratio must be between 0 and 1 (0% and 100%)")
+    return ratio
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        contract: Path = typer.Option(..., "--contract", "-c", help="The contract YAML."),
+        source: str = typer.Option(None, "--source", "-s", help="File, directory or glob [default: the contract's source]."),
+        engine: EngineName = typer.Option(EngineName.polars, "--engine", "-e", help="Execution engine."),
+        output: Path = typer.Option(None, "--output", "-o", help="Valid rows file [default: <root>/<output.target>/data.parquet]."),
+        quarantine: Path = typer.Option(None, "--quarantine", "-q", help="Quarantine file [default: <root>/<quarantine.target>/data.parquet]."),
+        root: Path = typer.Option(Path("lakehouse"), "--root", help="Lakehouse root for declared targets and run records."),
+        show_quarantine: bool = typer.Option(False, "--show-quarantine", help="Print every quarantined row with its reasons."),
+        fmt: RunFormat = typer.Option(RunFormat.text, "--format", "-f", help="Report format on stdout."),
+        fail_on: str = typer.Option(None, "--fail-on", help="Exit 1 when the quarantined share exceeds this: any, 5%, 0.05, never."),
+        no_write: bool = typer.Option(False, "--no-write", help="Validate and report only; write nothing."),
+    ) -> None:
+        """Validate a source: valid rows to the output, failing rows to the quarantine with reasons.
+
+        Exit 0 ok; 1 when a dataset rule or a threshold (--fail-on, quality.max_quarantine_ratio)
+        fails; 2 on errors (bad contract, unreadable source, failed write)."""
+        from meshc.cli import run_render
+        from meshc.cli.output import stderr
+        from meshc.errors import ContractError, MeshcError
+        from meshc.runner.processor import DataProcessor
+
+        threshold = parse_fail_on(fail_on)
+        err = stderr()
+        try:
+            with err.status("meshc run: starting", spinner="dots") as status:
+                processor = DataProcessor(contract, engine.value, root=root,
+                                          progress=lambda msg: status.update(f"meshc run: {msg}"))
+                result = processor.run_source(source, output=output, quarantine=quarantine, write=not no_write)
+        except ContractError as exc:
+            from meshc.cli.output import render_diagnostics_text
+
+            render_diagnostics_text(exc.diagnostics, 1)
+            raise typer.Exit(2) from None
+        except MeshcError as exc:
+            err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+        report = result.report
+        if fmt is RunFormat.json:
+            typer.echo(run_render.render_json(report))
+        elif fmt is RunFormat.junit:
+            typer.echo(run_render.render_junit(report))
+        else:
+            rows = []
+            if show_quarantine:
+                from meshc.runner.report import sample_quarantine
+
+                rows = sample_quarantine(processor.engine, result.quarantine, result.rows_quarantined)
+            run_render.render_text(report, show_quarantine, rows)
+        over = threshold is not None and result.quarantine_ratio > threshold
+        if over:
+            err.print(f"[red]quarantined {result.quarantine_ratio:.2%} > --fail-on {fail_on}[/red]")
+        raise typer.Exit(0 if result.ok and not over else 1)

@@ -1,0 +1,246 @@
+"""The runner: wires the stages (load -> compile -> plan -> read -> validate -> write -> report).
+
+    DataProcessor("contracts/crm/orders.yaml", engine="duckdb").run_source()
+    DataProcessor(contract, engine="polars").run(frame)
+
+Every stage is a function elsewhere; this module only orders them and checks the one invariant
+that must never break: source rows == valid rows + quarantined rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meshc.contract import Contract
+from meshc.engines.base import Engine, ValidationPlan
+from meshc.engines.registry import DEFAULT_ENGINE, get_engine
+from meshc.errors import IntegrityError, SourceError
+from meshc.rules import checks as ck
+from meshc.runner.dataset_checks import DatasetResult, evaluate_dataset_checks
+from meshc.runner.plan import build_plan
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """What a run produced: native frames, counts, per-rule failures, lineage and a report."""
+
+    contract: Contract
+    engine: str
+    run_id: str
+    valid: Any
+    quarantine: Any
+    rows_in: int
+    rows_valid: int
+    rows_quarantined: int
+    failures: dict[str, int]
+    dataset_results: list[DatasetResult]
+    outputs: dict[str, str | None]
+    lineage: dict[str, Any] | None
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pass_rate(self) -> float:
+        return 1.0 if self.rows_in == 0 else self.rows_valid / self.rows_in
+
+    @property
+    def quarantine_ratio(self) -> float:
+        return 0.0 if self.rows_in == 0 else self.rows_quarantined / self.rows_in
+
+    @property
+    def failed_dataset_rules(self) -> list[DatasetResult]:
+        return [r for r in self.dataset_results if not r.passed and r.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        """False when a dataset rule failed or the contract's max_quarantine_ratio was exceeded."""
+        limit = self.contract.max_quarantine_ratio
+        return not self.failed_dataset_rules and (limit is None or self.quarantine_ratio <= limit)
+
+    def to_json(self) -> str:
+        return json.dumps(self.report, indent=2, default=str)
+
+
+class DataProcessor:
+    """Enforce one contract on one engine. Polars is the default engine."""
+
+    def __init__(
+        self,
+        contract: str | Path | Contract,
+        engine: str | Engine = DEFAULT_ENGINE,
+        *,
+        root: str | Path = ".",
+        now: dt.datetime | None = None,
+        progress: Progress | None = None,
+        extra_checks: tuple[ck.RowCheck, ...] = (),
+    ) -> None:
+        from meshc.loader import load_contract
+        from meshc.rules.compiler import compile_contract
+
+        self.contract = contract if isinstance(contract, Contract) else load_contract(contract)
+        self.compiled = compile_contract(self.contract)
+        self.engine: Engine = get_engine(engine) if isinstance(engine, str) else engine
+        self.root = Path(root)
+        self.now = now
+        self.progress = progress or (lambda _msg: None)
+        self.extra_checks = extra_checks
+
+    # -- entry points ---------------------------------------------------------------------------
+    def run_source(
+        self, source: str | Path | None = None, *, output: str | Path | None = None,
+        quarantine: str | Path | None = None, write: bool = True,
+    ) -> RunResult:
+        """Read the source (default: the contract's), validate, and write both outputs."""
+        from meshc.runner.sources import resolve_source
+
+        spec = str(source) if source is not None else self._contract_source()
+        fmt = self.contract.source.format if (self.contract.source and source is None) else None
+        resolved = resolve_source(spec, fmt)
+        self.progress(f"reading {len(resolved.paths)} {resolved.format} file(s) from {spec}")
+        src = self.contract.source
+        frame = self.engine.read(
+            resolved.paths, resolved.format,
+            delimiter=src.delimiter if src else ",", header=src.header if src else True,
+            text_columns=[c.name for c in self._plan_columns()],
+        )
+        inputs = [{"namespace": "file", "name": str(Path(p).resolve()), "format": resolved.format}
+                  for p in resolved.paths]
+        return self._execute(frame, spec, inputs, output, quarantine, write)
+
+    def run(self, frame: Any, *, source_name: str = "<frame>", write: bool = False,
+            output: str | Path | None = None, quarantine: str | Path | None = None) -> RunResult:
+        """Validate an in-memory frame of the engine's own kind (nothing written by default)."""
+        return self._execute(frame, source_name, [{"namespace": "memory", "name": source_name}],
+                             output, quarantine, write)
+
+    # -- stages ---------------------------------------------------------------------------------
+    def _contract_source(self) -> str:
+        if self.contract.source is None:
+            raise SourceError(f"{self.contract.path}: the contract declares no source; pass one "
+                              "(--source PATH, or run_source(source=...))")
+        return self.contract.source.path
+
+    def _plan_columns(self) -> list[Any]:
+        return list(build_plan(self.compiled).columns)
+
+    def _plan(self, run_id: str, source: str, now: dt.datetime) -> ValidationPlan:
+        from meshc.runner.lineage import lineage_columns
+
+        lineage = None
+        if self.contract.lineage.enabled and self.contract.lineage.columns:
+            lineage = lineage_columns(self.contract, run_id, source, now)
+        return build_plan(self.compiled, now=now, lineage=lineage, extra_checks=self.extra_checks)
+
+    def _execute(self, frame: Any, source: str, inputs: list[dict[str, Any]],
+                 output: str | Path | None, quarantine: str | Path | None, write: bool) -> RunResult:
+        started = time.perf_counter()
+        now = self.now or dt.datetime.now(dt.timezone.utc)
+        run_id = uuid.uuid4().hex
+        plan = self._plan(run_id, source, now)
+        self._require_columns(frame, plan)
+        self.progress(f"validating with {len(plan.checks)} checks on {self.engine.name}")
+        split = self.engine.validate(frame, plan)
+        if split.rows_in != split.rows_valid + split.rows_quarantined:
+            raise IntegrityError(f"{split.rows_in} source rows but {split.rows_valid} valid + "
+                                 f"{split.rows_quarantined} quarantined: refusing to write")
+        results = evaluate_dataset_checks(self.engine, split.valid, self.compiled.dataset_checks, now)
+        outputs = self._write(split, output, quarantine) if write else {"valid": None, "quarantine": None}
+        result = RunResult(
+            contract=self.contract, engine=self.engine.name, run_id=run_id, valid=split.valid,
+            quarantine=split.quarantine, rows_in=split.rows_in, rows_valid=split.rows_valid,
+            rows_quarantined=split.rows_quarantined, failures=split.failures, dataset_results=results,
+            outputs=outputs, lineage=None,
+        )
+        from meshc.runner.report import build_report
+
+        finished = dt.datetime.now(dt.timezone.utc)
+        if write and self.contract.lineage.enabled:
+            result.lineage = self._record_lineage(result, inputs, now, finished)
+        result.report = build_report(result, self.compiled, self.engine, source,
+                                     elapsed=time.perf_counter() - started)
+        return result
+
+    def _require_columns(self, frame: Any, plan: ValidationPlan) -> None:
+        present = set(self.engine.columns(frame))
+        missing = [c.name for c in plan.columns if c.name not in present]
+        if missing:
+            from meshc.diagnostics import did_you_mean
+
+            hints = [h for h in (did_you_mean(m, present) for m in missing) if h]
+            raise SourceError(
+                f"the source lacks contract column(s) {', '.join(repr(m) for m in missing)}"
+                + (f" ({'; '.join(hints)})" if hints else "") + "; nothing was written")
+        if plan.extra_columns == "error":
+            extra = sorted(present - {c.name for c in plan.columns})
+            if extra:
+                raise SourceError(f"the source has undeclared column(s) {', '.join(extra)} and "
+                                  "model.extra_columns is 'error'; nothing was written")
+
+    def _write(self, split: Any, output: str | Path | None, quarantine: str | Path | None) -> dict[str, str | None]:
+        from meshc.runner.writing import AtomicBatch
+
+        batch = AtomicBatch()
+        paths: dict[str, str | None] = {"valid": None, "quarantine": None}
+        valid_target = self._target(output, self.contract.output.target if self.contract.output else None,
+                                    self.contract.output.format if self.contract.output else "parquet")
+        if valid_target is not None:
+            self.progress(f"writing {split.rows_valid} valid rows to {valid_target}")
+            batch.stage(valid_target, lambda tmp: self.engine.write(split.valid, tmp, _fmt(valid_target)))
+            paths["valid"] = str(valid_target)
+        q = self.contract.quarantine
+        q_target = self._target(quarantine, q.target, q.format) if q.enabled else None
+        if q_target is not None:
+            self.progress(f"writing {split.rows_quarantined} quarantined rows to {q_target}")
+            batch.stage(q_target, lambda tmp: self.engine.write(split.quarantine, tmp, _fmt(q_target)))
+            paths["quarantine"] = str(q_target)
+        batch.commit()
+        return paths
+
+    def _target(self, explicit: str | Path | None, declared: str | None, fmt: str) -> Path | None:
+        """An explicit path is used as given; a declared target is a folder under the root that
+        receives `data.<format>`."""
+        if explicit is not None:
+            return Path(explicit)
+        if declared is None:
+            return None
+        return self.root / declared / f"data.{_EXT[fmt]}"
+
+    def _record_lineage(self, result: RunResult, inputs: list[dict[str, Any]], started: dt.datetime,
+                        finished: dt.datetime) -> dict[str, Any]:
+        from meshc.runner.lineage import openlineage_event, record_paths, run_record
+        from meshc.runner.writing import write_json_atomic
+
+        counts = {"rows_in": result.rows_in, "rows_valid": result.rows_valid,
+                  "rows_quarantined": result.rows_quarantined}
+        record = run_record(self.contract, result.run_id, self.engine.name, started, finished, inputs,
+                            result.outputs, counts, "ok" if result.ok else "failed")
+        record_path, event_path = record_paths(self.root, self.contract, result.run_id)
+        text = json.dumps(record, indent=2, default=str)
+        write_json_atomic(record_path, text)
+        write_json_atomic(record_path.with_name("latest.json"), text)
+        if self.contract.lineage.openlineage:
+            try:
+                event = openlineage_event(record)
+            except ImportError:
+                event = None
+            if event is not None:
+                write_json_atomic(event_path, json.dumps(event, indent=2))
+                record["openlineage_event"] = str(event_path)
+        record["record_path"] = str(record_path)
+        return record
+
+
+_EXT = {"parquet": "parquet", "csv": "csv", "json": "ndjson"}
+
+
+def _fmt(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    return {"ndjson": "json", "jsonl": "json", "json": "json", "csv": "csv"}.get(suffix, "parquet")

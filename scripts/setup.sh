@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Creates .venv (once) and installs meshc with the given extras, e.g. `scripts/setup.sh dev`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-}"
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+spec="."
+[ -n "$extras" ] && spec=".[$extras]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"

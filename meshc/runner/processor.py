@@ -81,6 +81,7 @@ class DataProcessor:
         now: dt.datetime | None = None,
         progress: Progress | None = None,
         extra_checks: tuple[ck.RowCheck, ...] = (),
+        upstream_runs: list[dict[str, Any]] | None = None,
     ) -> None:
         from meshc.loader import load_contract
         from meshc.rules.compiler import compile_contract
@@ -92,6 +93,7 @@ class DataProcessor:
         self.now = now
         self.progress = progress or (lambda _msg: None)
         self.extra_checks = extra_checks
+        self.upstream_runs = upstream_runs or []  # run records of the inputs (gold contracts)
 
     # -- entry points ---------------------------------------------------------------------------
     def run_source(
@@ -220,8 +222,12 @@ class DataProcessor:
 
         counts = {"rows_in": result.rows_in, "rows_valid": result.rows_valid,
                   "rows_quarantined": result.rows_quarantined}
-        record = run_record(self.contract, result.run_id, self.engine.name, started, finished, inputs,
-                            result.outputs, counts, "ok" if result.ok else "failed")
+        upstream_inputs = [{"namespace": "meshc", "name": u["contract"]["ref"], "run_id": u["run_id"]}
+                           for u in self.upstream_runs]
+        record = run_record(self.contract, result.run_id, self.engine.name, started, finished,
+                            upstream_inputs or inputs, result.outputs, counts, "ok" if result.ok else "failed")
+        if self.upstream_runs:
+            record["upstream_runs"] = self.upstream_runs
         record_path, event_path = record_paths(self.root, self.contract, result.run_id)
         text = json.dumps(record, indent=2, default=str)
         write_json_atomic(record_path, text)

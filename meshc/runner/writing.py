@@ -21,9 +21,9 @@ class AtomicBatch:
     staged: list[tuple[Path, Path]] = field(default_factory=list)
 
     def stage(self, target: Path, write: Callable[[Path], None]) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.meshc-{uuid.uuid4().hex[:8]}.tmp")
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             write(tmp)
         except Exception as exc:
             _remove(tmp)

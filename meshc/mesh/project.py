@@ -1,0 +1,68 @@
+"""mesh.yaml: domains, owners, engines, the lakehouse root and governance policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meshc.diagnostics import Diagnostic
+from meshc.errors import ContractError
+from meshc.located_yaml import Locator, load_yaml_file
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    owner: str | None
+    engine: str
+    contracts: str | None
+
+
+@dataclass
+class MeshProject:
+    path: Path
+    name: str
+    root: Path
+    domains: dict[str, Domain]
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    locator: Locator | None = None
+
+    @property
+    def engines(self) -> dict[str, str]:
+        return {name: d.engine for name, d in self.domains.items()}
+
+    def contract_dirs(self) -> list[str]:
+        base = self.path.parent
+        dirs = [str(base / d.contracts) for d in self.domains.values() if d.contracts]
+        return dirs or [str(base / "contracts")]
+
+
+def load_project(path: str | Path = "mesh.yaml") -> MeshProject:
+    """Load and validate mesh.yaml; ContractError with located diagnostics when invalid."""
+    from meshc import schema_validation
+
+    data, locator = load_yaml_file(path)
+    problems = schema_validation.validate(data, locator, name="mesh") if _has_schema() else []
+    if problems:
+        raise ContractError(problems)
+    if not isinstance(data, dict):
+        raise ContractError([Diagnostic("MC003", "mesh.yaml must be a mapping", str(path))])
+    domains = {
+        name: Domain(name, d.get("owner"), d.get("default_engine", "polars"), d.get("contracts"))
+        for name, d in (data.get("domains") or {}).items()
+    }
+    return MeshProject(
+        path=Path(path),
+        name=(data.get("mesh") or {}).get("name", "mesh"),
+        root=Path(path).parent / (data.get("lakehouse") or {}).get("root", "lakehouse"),
+        domains=domains,
+        policies=list((data.get("governance") or {}).get("policies", [])),
+        locator=locator,
+    )
+
+
+def _has_schema() -> bool:
+    from importlib import resources
+
+    return resources.files("meshc").joinpath("schemas/mesh.schema.json").is_file()

@@ -1,0 +1,157 @@
+"""Run every contract of a mesh in dependency order, each domain on its engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshc.contract import Contract
+from meshc.mesh.graph import build_graph
+from meshc.rules import checks as ck
+from meshc.rules import expr as ir
+from meshc.runner.processor import DataProcessor, RunResult
+
+
+@dataclass
+class ProductStatus:
+    """One line of the data-product table."""
+
+    ref: str
+    domain: str
+    engine: str
+    result: RunResult | None
+    error: str | None = None
+
+    @property
+    def trust(self) -> str:
+        if self.result is None:
+            return "error"
+        if not self.result.ok:
+            return "failed"
+        return "trusted" if self.result.quarantine_ratio <= 0.05 else "degraded"
+
+    @property
+    def freshness(self) -> str:
+        if self.result is None:
+            return "-"
+        fresh = [r for r in self.result.dataset_results if r.id.endswith("freshness") or "fresh" in r.id]
+        if not fresh:
+            return "-"
+        return "fresh" if all(r.passed for r in fresh) else "stale"
+
+
+def run_mesh(
+    contracts: Iterable[Contract],
+    *,
+    engines: dict[str, str] | None = None,
+    default_engine: str = "polars",
+    root: Path = Path("lakehouse"),
+    now: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+    extra_checks: Callable[[Contract], tuple[ck.RowCheck, ...]] | None = None,
+) -> list[ProductStatus]:
+    """Run every contract (parents first); a failing contract does not stop the others, but its
+    dependants are reported as errors rather than run on missing data."""
+    graph = build_graph(contracts)
+    say = progress or (lambda _m: None)
+    results: dict[str, RunResult] = {}
+    statuses: list[ProductStatus] = []
+    for ref in graph.order():
+        contract = graph.contracts[ref]
+        engine = (engines or {}).get(contract.info.domain, default_engine)
+        missing = [p for p in graph.parents[ref] if p not in results]
+        if missing:
+            statuses.append(ProductStatus(ref, contract.info.domain, engine, None,
+                                          f"skipped: input(s) {', '.join(missing)} did not run"))
+            continue
+        say(f"{ref} on {engine}")
+        try:
+            result = _run_one(contract, engine, root, now, results, extra_checks)
+        except Exception as exc:  # one broken product must not hide the rest of the mesh
+            from meshc.errors import MeshcError
+
+            if not isinstance(exc, MeshcError):
+                raise
+            statuses.append(ProductStatus(ref, contract.info.domain, engine, None, str(exc)))
+            continue
+        results[ref] = result
+        statuses.append(ProductStatus(ref, contract.info.domain, engine, result))
+    return statuses
+
+
+def _run_one(contract: Contract, engine: str, root: Path, now: dt.datetime | None,
+             results: dict[str, RunResult], extra: Callable[[Contract], tuple[ck.RowCheck, ...]] | None) -> RunResult:
+    checks = _foreign_key_checks(contract, results) + (extra(contract) if extra else ())
+    upstream = [_upstream(results[i.ref]) for i in contract.transform.inputs] if contract.transform else None
+    processor = DataProcessor(contract, engine, root=root, now=now, extra_checks=checks, upstream_runs=upstream)
+    if contract.transform is None:
+        return processor.run_source()
+    staged = _stage_transform(contract, engine, root, results)
+    return processor.run_source(staged)
+
+
+def _stage_transform(contract: Contract, engine: str, root: Path, results: dict[str, RunResult]) -> Path:
+    import pyarrow.parquet as pq
+
+    from meshc.mesh.transform import run_transform
+    from meshc.runner.writing import AtomicBatch
+
+    assert contract.transform is not None
+    inputs = {}
+    for i in contract.transform.inputs:
+        parent = results[i.ref]
+        table = _arrow(parent)
+        inputs[i.alias] = table.drop_columns([c for c in table.column_names if c.startswith("_meshc")])
+    table = run_transform(contract, engine, inputs)
+    target = root / "_meshc" / "staging" / contract.info.domain / f"{contract.info.name}.parquet"
+    batch = AtomicBatch()
+    batch.stage(target, lambda tmp: pq.write_table(table, tmp))
+    batch.commit()
+    return target
+
+
+def _upstream(result: RunResult) -> dict[str, Any]:
+    """The input's run record as the gold record embeds it (its own upstream included)."""
+    if result.lineage is not None:
+        return {k: v for k, v in result.lineage.items() if k not in ("record_path", "openlineage_event")}
+    c = result.contract
+    return {"run_id": result.run_id, "engine": result.engine, "status": "ok" if result.ok else "failed",
+            "contract": {"ref": c.ref, "domain": c.info.domain, "system": c.info.system,
+                         "version": c.info.version}}
+
+
+def _arrow(result: RunResult) -> Any:
+    from meshc.engines.registry import get_engine
+
+    return get_engine(result.engine).to_arrow(result.valid)
+
+
+def _foreign_key_checks(contract: Contract, results: dict[str, RunResult]) -> tuple[ck.RowCheck, ...]:
+    """Each `references` becomes an accepted-values check against the parent's valid keys.
+    (An in-list, not a join: fine for dimension-sized parents; see the issue notes.)"""
+    from meshc.rules.sql import literal_for
+
+    checks: list[ck.RowCheck] = []
+    for f in contract.fields:
+        if not f.references:
+            continue
+        domain, name, column = f.references.split(".")
+        parent = results[f"{domain}.{name}"]
+        keys = _arrow(parent).column(column).drop_null().unique().to_pylist()
+        values = tuple(literal_for(_plain(k), f.type) for k in sorted(keys, key=str))
+        origin = ck.Origin(contract.path, *(contract.locator.value((*f.jpath, "references")) if contract.locator else (0, 0)))
+        common = {"id": f"{f.name}.references", "severity": "error", "rule": f"references {f.references}",
+                  "origin": origin, "description": f"no {f.references} matches this value"}
+        col = ir.Col(f.name, f.type)
+        if values:
+            checks.append(ck.AcceptedValues(column=col, values=values, **common))
+        else:  # an empty parent: every present key is an orphan
+            checks.append(ck.SqlRule(expr=ir.IsNull(col), sql=f"{f.name} IS NULL", **common))
+    return tuple(checks)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value

@@ -59,7 +59,7 @@ def write_json_atomic(target: Path, text: str) -> None:
 
 
 def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         if path.is_dir():
             import shutil
 

@@ -1,0 +1,205 @@
+"""The validation query: cast, evaluate every check, flag and explain, in one SQL pass.
+
+    src      the source relation + a row number (to keep the input order in both outputs)
+    typed    + per contract column: its typed value and a cast-failure flag
+    checked  + per check: a violation flag (predicate IS FALSE; NULL is not a violation)
+    final    + the quarantine flag and `_meshc_reasons` (quarantined rows only)
+
+The result is materialised once into a temporary table; the valid and quarantine relations and
+the counts are cheap reads of it. Internal columns are named `__meshc_*` and never leave it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from meshc.engines._duckdb import sqlbuild as sb
+from meshc.engines._duckdb.cast import column_cast
+from meshc.engines._duckdb.translate import Translator, unsupported
+from meshc.engines.base import REASON_FIELDS, REASONS, ValidationPlan, cast_message, cast_rule_id
+from meshc.errors import SourceError
+from meshc.rules import expr as ir
+from meshc.rules.checks import RowCheck
+
+ROW, QUARANTINE, REASON_LIST = "__meshc_row", "__meshc_q", "__meshc_reasons"
+REASONS_TYPE = "STRUCT(" + ", ".join(f"{f} VARCHAR" for f in REASON_FIELDS) + ")[]"
+
+
+def typed(i: int) -> str:
+    return f"__meshc_t{i}"
+
+
+def cast_failed(i: int) -> str:
+    return f"__meshc_cf{i}"
+
+
+def violated(j: int) -> str:
+    return f"__meshc_v{j}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """The source relation as a registered view: its name and (column, DuckDB type) pairs."""
+
+    view: str
+    columns: tuple[tuple[str, str], ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+def check_columns(source: Source, plan: ValidationPlan) -> list[str]:
+    """The extra source columns; raise SourceError for missing ones (or extras under 'error')."""
+    names = source.names
+    missing = [c.name for c in plan.columns if c.name not in names]
+    if missing:
+        raise SourceError(f"source lacks contract column(s): {', '.join(missing)}")
+    contract = {c.name for c in plan.columns}
+    extras = [n for n in names if n not in contract]
+    if extras and plan.extra_columns == "error":
+        raise SourceError(f"source has columns the contract does not declare: {', '.join(extras)}")
+    return extras
+
+
+def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
+    """The `final` stage (see the module docstring) as one sqlglot SELECT."""
+    types = dict(source.columns)
+    index = {c.name: i for i, c in enumerate(plan.columns)}
+    src = sb.select(exp.Star(), sb.alias(exp.Window(this=exp.RowNumber()), ROW)).from_(
+        exp.Table(this=sb.ident(source.view)))
+    typed_items: list[exp.Expression] = []
+    for i, spec in enumerate(plan.columns):
+        raw = _null_values(sb.col(spec.name), types[spec.name], plan.null_values)
+        casted = column_cast(raw, types[spec.name], spec.type)
+        failed = sb.and_all([sb.not_null(raw), exp.Not(this=sb.false_when_null(casted.ok))])
+        typed_items += [sb.alias(casted.value, typed(i)), sb.alias(failed, cast_failed(i))]
+    translate = Translator(lambda c: sb.col(typed(_position(index, c))))
+    checked_items: list[exp.Expression] = [
+        sb.alias(_violation(check, translate, index), violated(j))
+        for j, check in enumerate(plan.checks)
+    ]
+    flags: list[exp.Expression] = [sb.col(cast_failed(i)) for i in range(len(plan.columns))]
+    flags += [sb.col(violated(j)) for j, c in enumerate(plan.checks) if c.severity == "error"]
+    quarantine = sb.false_when_null(sb.or_all(flags))
+    reasons = sb.case([(quarantine, _reasons(plan))], sb.cast(exp.Null(), REASONS_TYPE))
+    return _stage([sb.alias(quarantine, QUARANTINE), sb.alias(reasons, REASON_LIST)],
+                  _stage(checked_items, _stage(typed_items, src, "src"), "typed"), "checked")
+
+
+def _stage(items: list[exp.Expression], inner: exp.Select, name: str) -> exp.Select:
+    subquery = exp.Subquery(this=inner, alias=exp.TableAlias(this=sb.ident(name)))
+    return sb.select(exp.Star(), *items).from_(subquery)
+
+
+def _position(index: dict[str, int], column: ir.Col | str) -> int:
+    name = column if isinstance(column, str) else column.name
+    if name not in index:
+        raise SourceError(f"a rule reads '{name}', which is not a contract column")
+    return index[name]
+
+
+def _null_values(raw: exp.Expression, source_type: str, nulls: Sequence[str]) -> exp.Expression:
+    """Text listed in null_values is NULL (text columns only)."""
+    if source_type != "VARCHAR" or not nulls:
+        return raw
+    listed = exp.In(this=raw, expressions=[sb.string(v) for v in nulls])
+    return sb.case([(sb.false_when_null(listed), exp.Null())], raw)
+
+
+def _violation(check: RowCheck, translate: Translator, index: dict[str, int]) -> exp.Expression:
+    """FALSE is a violation, NULL is not; a column whose cast failed is not blamed again."""
+    try:
+        predicate = check.predicate
+    except NotImplementedError:
+        raise unsupported(f"check {check.id} ({type(check).__name__})") from None
+    is_false = exp.Not(this=sb.paren(translate(predicate)))
+    parts: list[exp.Expression] = [sb.false_when_null(is_false)]
+    parts += [exp.Not(this=sb.col(cast_failed(_position(index, name)))) for name in check.columns]
+    return sb.and_all(parts)
+
+
+def _reasons(plan: ValidationPlan) -> exp.Expression:
+    """list<struct> of every failure of the row: cast failures in column order, then checks."""
+    entries: list[exp.Expression] = []
+    for i, spec in enumerate(plan.columns):
+        fields: tuple[str | None, ...] = (
+            cast_rule_id(spec.name), f"type {spec.type}", spec.name, None,
+            cast_message(spec.name, spec.type), "error")
+        entries.append(sb.case([(sb.col(cast_failed(i)), _reason(fields, spec.name))]))
+    for j, check in enumerate(plan.checks):
+        first = check.columns[0] if check.columns else None
+        message = check.description or f"violates {check.rule}"
+        fields_ = (check.id, check.rule, first, None, message, check.severity)
+        entries.append(sb.case([(sb.col(violated(j)), _reason(fields_, first))]))
+    if not entries:
+        return sb.cast(exp.Array(expressions=[]), REASONS_TYPE)
+    present = sb.lambda_("__meshc_reason", sb.not_null(sb.col("__meshc_reason")))
+    return sb.cast(sb.fn("list_filter", exp.Array(expressions=entries), present), REASONS_TYPE)
+
+
+def _reason(fields: tuple[Any, ...], value_column: str | None) -> exp.Expression:
+    values: list[exp.Expression] = []
+    for name, value in zip(REASON_FIELDS, fields, strict=True):
+        if name == "value":  # the text as read, not the typed value
+            value_sql = sb.col(value_column) if value_column else exp.Null()
+            values.append(sb.cast(value_sql, "VARCHAR"))
+        else:
+            values.append(sb.cast(sb.string(value) if value is not None else exp.Null(), "VARCHAR"))
+    pairs = [exp.PropertyEQ(this=exp.to_identifier(n), expression=v)
+             for n, v in zip(REASON_FIELDS, values, strict=True)]
+    return exp.Anonymous(this="struct_pack", expressions=pairs)
+
+
+def lineage_items(lineage: dict[str, Any]) -> list[exp.Expression]:
+    """Lineage columns as literals: strings, and `_meshc_processed_at` as a UTC TIMESTAMPTZ."""
+    items: list[exp.Expression] = []
+    for name, value in lineage.items():
+        if isinstance(value, dt.datetime):
+            aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+            text = aware.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+            literal: exp.Expression = sb.cast(sb.string(text + "+00:00"), "TIMESTAMPTZ")
+        elif value is None:
+            literal = sb.cast(exp.Null(), "VARCHAR")
+        else:
+            literal = sb.string(str(value))
+        items.append(sb.alias(literal, name))
+    return items
+
+
+def valid_query(table: str, plan: ValidationPlan, extras: Sequence[str]) -> exp.Select:
+    items: list[exp.Expression] = [sb.alias(sb.col(typed(i)), c.name)
+                                   for i, c in enumerate(plan.columns)]
+    if plan.extra_columns == "keep":
+        items += [sb.alias(sb.cast(sb.col(n), "VARCHAR"), n) for n in extras]
+    items += lineage_items(dict(plan.lineage))
+    return _read(table, items, exp.Not(this=sb.col(QUARANTINE)))
+
+
+def quarantine_query(table: str, plan: ValidationPlan, source: Source) -> exp.Select:
+    items: list[exp.Expression] = [sb.col(n) for n in source.names]
+    if plan.include_reasons:
+        items.append(sb.alias(sb.col(REASON_LIST), REASONS))
+    items += lineage_items(dict(plan.lineage))
+    return _read(table, items, sb.col(QUARANTINE))
+
+
+def _read(table: str, items: list[exp.Expression], where: exp.Expression) -> exp.Select:
+    query = sb.select(*items).from_(exp.Table(this=sb.ident(table))).where(where)
+    return query.order_by(exp.Ordered(this=sb.col(ROW)))
+
+
+def counts_query(table: str, plan: ValidationPlan) -> exp.Select:
+    """rows_in, rows_quarantined, then failures per cast column and per check."""
+    flags = [QUARANTINE] + [cast_failed(i) for i in range(len(plan.columns))]
+    flags += [violated(j) for j in range(len(plan.checks))]
+    items: list[exp.Expression] = [exp.Count(this=exp.Star())]
+    items += [exp.Coalesce(this=exp.Sum(this=sb.case([(sb.col(f), exp.Literal.number(1))],
+                                                     exp.Literal.number(0))),
+                           expressions=[exp.Literal.number(0)]) for f in flags]
+    return sb.select(*items).from_(exp.Table(this=sb.ident(table)))

@@ -13,8 +13,8 @@ def register(app: typer.Typer) -> None:
     def mesh(
         project: Path = typer.Option(Path("mesh.yaml"), "--mesh", help="The mesh project file."),
         engine: str = typer.Option(None, "--engine", "-e", help="Run every domain on this engine "
-                                   "[default: each domain's default_engine]."),
-        root: Path = typer.Option(None, "--root", help="Lakehouse root [default: mesh.yaml's]."),
+                                   "\\[default: each domain's default_engine]."),
+        root: Path = typer.Option(None, "--root", help="Lakehouse root \\[default: mesh.yaml's]."),
     ) -> None:
         """Run every contract of the mesh in dependency order and print the data-product table.
         Exit 1 when a data product failed, 2 on errors."""
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("graph")
     def graph(
-        paths: list[str] = typer.Argument(None, help="Contracts [default: contracts/]."),
+        paths: list[str] = typer.Argument(None, help="Contracts \\[default: contracts/]."),
         mermaid: bool = typer.Option(False, "--mermaid", help="Print a Mermaid diagram instead of a tree."),
     ) -> None:
         """Show domains, contracts and their dependencies (foreign keys, gold inputs)."""

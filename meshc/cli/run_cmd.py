@@ -39,11 +39,14 @@ def parse_fail_on(value: str | None) -> float | None:
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
-        contract: Path = typer.Option(..., "--contract", "-c", help="The contract YAML."),
-        source: str = typer.Option(None, "--source", "-s", help="File, directory or glob [default: the contract's source]."),
-        engine: EngineName = typer.Option(EngineName.polars, "--engine", "-e", help="Execution engine."),
-        output: Path = typer.Option(None, "--output", "-o", help="Valid rows file [default: <root>/<output.target>/data.parquet]."),
-        quarantine: Path = typer.Option(None, "--quarantine", "-q", help="Quarantine file [default: <root>/<quarantine.target>/data.parquet]."),
+        contract: Path = typer.Option(None, "--contract", "-c", help="The contract YAML."),
+        run_all: bool = typer.Option(False, "--all", help="Run every contract of the mesh (mesh.yaml) "
+                                     "in dependency order; same as `meshc mesh`."),
+        source: str = typer.Option(None, "--source", "-s", help="File, directory or glob \\[default: the contract's source]."),
+        engine: EngineName = typer.Option(None, "--engine", "-e", help="Execution engine \\[default: polars; "
+                                          "with --all, each domain's engine from mesh.yaml]."),
+        output: Path = typer.Option(None, "--output", "-o", help="Valid rows file \\[default: <root>/<output.target>/data.parquet]."),
+        quarantine: Path = typer.Option(None, "--quarantine", "-q", help="Quarantine file \\[default: <root>/<quarantine.target>/data.parquet]."),
         root: Path = typer.Option(Path("lakehouse"), "--root", help="Lakehouse root for declared targets and run records."),
         show_quarantine: bool = typer.Option(False, "--show-quarantine", help="Print every quarantined row with its reasons."),
         fmt: RunFormat = typer.Option(RunFormat.text, "--format", "-f", help="Report format on stdout."),
@@ -59,11 +62,19 @@ def register(app: typer.Typer) -> None:
         from meshc.errors import ContractError, MeshcError
         from meshc.runner.processor import DataProcessor
 
+        if run_all:
+            from meshc.cli.mesh_cmd import run_project
+
+            statuses = run_project(Path("mesh.yaml"), engine.value if engine else None,
+                                   None if root == Path("lakehouse") else root)
+            raise typer.Exit(0 if all(s.trust in ("trusted", "degraded") for s in statuses) else 1)
+        if contract is None:
+            raise typer.BadParameter("give --contract C.yaml, or --all for the whole mesh")
         threshold = parse_fail_on(fail_on)
         err = stderr()
         try:
             with err.status("meshc run: starting", spinner="dots") as status:
-                processor = DataProcessor(contract, engine.value, root=root,
+                processor = DataProcessor(contract, (engine or EngineName.polars).value, root=root,
                                           progress=lambda msg: status.update(f"meshc run: {msg}"))
                 result = processor.run_source(source, output=output, quarantine=quarantine, write=not no_write)
         except ContractError as exc:

@@ -96,17 +96,19 @@ def _unknown_type(value: Any, jpath: JsonPath, loc: Locator) -> Diagnostic:
 
 
 def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
-    """Pick the branch whose `type` const matches and report its errors precisely."""
+    """Pick the branch whose discriminator const (`type`, `kind`) matches; report its errors."""
+    branches = error.schema["oneOf"]
+    key = next((k for k, v in branches[0].get("properties", {}).items() if "const" in v), "type")
     kinds: dict[str, Any] = {}
-    for branch in error.schema["oneOf"]:
-        const = branch.get("properties", {}).get("type", {}).get("const")
+    for branch in branches:
+        const = branch.get("properties", {}).get(key, {}).get("const")
         if const:
             kinds[const] = branch
-    kind = error.instance.get("type")
+    kind = error.instance.get(key)
     if kind not in kinds:
         hint = did_you_mean(str(kind), kinds) if isinstance(kind, str) else None
-        return [loc.diagnostic("MC103", f"unknown dataset rule type {json.dumps(kind)}",
-                               (*jpath, "type") if kind is not None else jpath, at_key=kind is None,
+        return [loc.diagnostic("MC103", f"unknown {key} {json.dumps(kind)}",
+                               (*jpath, key) if kind is not None else jpath, at_key=kind is None,
                                hint=hint or f"expected one of: {', '.join(kinds)}")]
     from jsonschema import Draft202012Validator
 

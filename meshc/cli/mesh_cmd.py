@@ -86,6 +86,7 @@ def _contracts(paths: list[str]):  # type: ignore[no-untyped-def]
 def run_project(project: Path, engine: str | None, root: Path | None):  # type: ignore[no-untyped-def]
     from meshc.cli.mesh_render import render_products
     from meshc.cli.output import stderr
+    from meshc.governance import injected_checks
     from meshc.mesh.project import load_project
     from meshc.mesh.run import run_mesh
 
@@ -94,6 +95,7 @@ def run_project(project: Path, engine: str | None, root: Path | None):  # type: 
     engines = {} if engine else proj.engines
     with stderr().status("meshc mesh: starting") as status:
         statuses = run_mesh(contracts, engines=engines, default_engine=engine or "polars",
-                            root=root or proj.root, progress=lambda m: status.update(f"meshc mesh: {m}"))
+                            root=root or proj.root, progress=lambda m: status.update(f"meshc mesh: {m}"),
+                            extra_checks=lambda c: injected_checks(c, proj))
     render_products(statuses, title=f"{proj.name}: data products")
     return statuses

@@ -1,0 +1,76 @@
+"""Federated governance: mesh.yaml policies checked statically and injected at run time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from meshc.governance import check_policies, injected_checks
+from meshc.mesh.project import load_project
+from tests.conftest import ROOT, run_meshc
+
+
+@pytest.fixture
+def mesh_copy(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "mesh.yaml", tmp_path / "mesh.yaml")
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
+    return tmp_path
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"fixture drifted: {old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def _diagnostics(mesh_dir: Path) -> list[dict[str, object]]:
+    proc = run_meshc("check", "--format", "json", cwd=mesh_dir)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)["diagnostics"]  # type: ignore[no-any-return]
+
+
+def test_example_mesh_satisfies_every_policy() -> None:
+    proc = run_meshc("check", "--format", "json")
+    assert proc.returncode == 0, proc.stdout
+    assert json.loads(proc.stdout)["files_checked"] == 15
+
+
+def test_pii_leak_into_silver_fails_naming_the_policy(mesh_copy: Path) -> None:
+    _edit(mesh_copy / "contracts/crm/customers.yaml", "pii: true, masking: hash", "pii: true")
+    (d,) = [d for d in _diagnostics(mesh_copy) if d["code"] == "MC404"]
+    assert "pii_is_masked" in str(d["message"]) and "tax_id" in str(d["message"])
+    assert str(d["path"]).endswith("customers.yaml") and d["line"] == 23
+
+
+def test_dropped_money_rule_fails(mesh_copy: Path) -> None:
+    _edit(mesh_copy / "contracts/crm/orders.yaml",
+          '    - {name: order_amount_non_negative, sql: "order_amount >= 0"}\n', "")
+    (d,) = [d for d in _diagnostics(mesh_copy) if d["code"] == "MC405"]
+    assert "money_is_non_negative" in str(d["message"]) and "order_amount" in str(d["message"])
+
+
+def test_undeclared_domain_fails_with_a_suggestion(mesh_copy: Path) -> None:
+    _edit(mesh_copy / "contracts/sales/leads.yaml", "domain: sales", "domain: salez")
+    (d,) = [d for d in _diagnostics(mesh_copy) if d["code"] == "MC403"]
+    assert "known_domain" in str(d["message"]) and "sales" in str(d["hint"])
+
+
+def test_naive_event_timestamp_and_naming(mesh_copy: Path) -> None:
+    _edit(mesh_copy / "contracts/crm/orders.yaml", "name: placed_at, type: timestamp with time zone",
+          "name: placedAt, type: timestamp")
+    codes = {(d["code"], str(d["message"]).split("'")[1]) for d in _diagnostics(mesh_copy)}
+    assert ("MC406", "timestamps_in_utc") in codes and ("MC401", "snake_case_names") in codes
+
+
+def test_money_policy_injects_rules_at_run_time() -> None:
+    from meshc import load_contract
+
+    mesh = load_project(ROOT / "mesh.yaml")
+    contract = load_contract(ROOT / "contracts/crm/orders.yaml")
+    assert check_policies(contract, mesh) == []
+    injected = {c.id: c.rule for c in injected_checks(contract, mesh)}
+    assert injected["money_is_non_negative:order_amount"] == "order_amount >= 0"
+    assert "money_is_non_negative:discount_amount" in injected

@@ -17,17 +17,20 @@ def render_products(statuses: Sequence[ProductStatus], title: str = "data produc
 
     table = Table("domain", "data product", "engine", "rows", "valid", "quarantined", "pass rate",
                   "freshness", "last run", "trust", title=title, title_justify="left")
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.timezone.utc).strftime("%H:%M:%SZ")
     for s in statuses:
         color = _TRUST[s.trust]
         trust = f"[{color}]{s.trust}[/{color}]"
+        name = s.ref.split(".", 1)[1]
         if s.result is None:
-            table.add_row(s.domain, s.ref, s.engine, "-", "-", "-", "-", "-", "-", trust)
+            table.add_row(s.domain, name, s.engine, "-", "-", "-", "-", "-", "-", trust)
             continue
         r = s.result
-        table.add_row(s.domain, s.ref, s.engine, f"{r.rows_in:,}", f"{r.rows_valid:,}",
+        table.add_row(s.domain, name, s.engine, f"{r.rows_in:,}", f"{r.rows_valid:,}",
                       f"{r.rows_quarantined:,}", f"{r.pass_rate:.1%}", s.freshness, now, trust)
     console = Console(highlight=False)
+    if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
+        console = Console(highlight=False, width=120)
     console.print(table)
     for s in statuses:
         if s.error:

@@ -33,6 +33,16 @@ LINEAGE_COLUMNS = (
 )
 
 
+# The masking functions, identical on every engine (the value is first cast to text):
+MASKING = {
+    "hash": "lower-case hex SHA-256 of the UTF-8 text",
+    "redact": f"the constant {'[REDACTED]'!r}",
+    "partial": "'*' for every character but the last four (all '*' when 4 characters or fewer)",
+    "nullify": "NULL (the column keeps its type)",
+}
+REDACTED = "[REDACTED]"
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -91,6 +101,12 @@ class Engine(Protocol):
     def write(self, frame: Any, path: Path, fmt: str) -> None:
         """Write one file (parquet/csv/json) at exactly `path`; the runner makes it atomic.
         CSV/JSON get `_meshc_reasons` JSON-encoded as a string column."""
+        ...
+
+    def mask(self, frame: Any, masks: Mapping[str, str]) -> Any:
+        """Mask PII: column -> hash | redact | partial | nullify (see MASKING). Applies to the data
+        columns present in `frame` and to `_meshc_reasons[].value` where the reason's column is
+        masked, so a quarantine never shows what the valid output hides. NULL stays NULL."""
         ...
 
     def to_arrow(self, frame: Any) -> Any:

@@ -124,9 +124,7 @@ def _upstream(result: RunResult) -> dict[str, Any]:
 
 
 def _arrow(result: RunResult) -> Any:
-    from meshc.engines.registry import get_engine
-
-    return get_engine(result.engine).to_arrow(result.valid)
+    return result.valid_arrow()
 
 
 def _foreign_key_checks(contract: Contract, results: dict[str, RunResult]) -> tuple[ck.RowCheck, ...]:

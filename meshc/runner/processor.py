@@ -46,6 +46,16 @@ class RunResult:
     outputs: dict[str, str | None]
     lineage: dict[str, Any] | None
     report: dict[str, Any] = field(default_factory=dict)
+    engine_impl: Engine | None = field(default=None, repr=False)
+
+    def valid_arrow(self) -> Any:
+        """The valid rows as a pyarrow Table, whatever the engine."""
+        assert self.engine_impl is not None
+        return self.engine_impl.to_arrow(self.valid)
+
+    def quarantine_arrow(self) -> Any:
+        assert self.engine_impl is not None
+        return self.engine_impl.to_arrow(self.quarantine)
 
     @property
     def pass_rate(self) -> float:
@@ -154,12 +164,13 @@ class DataProcessor:
             raise IntegrityError(f"{split.rows_in} source rows but {split.rows_valid} valid + "
                                  f"{split.rows_quarantined} quarantined: refusing to write")
         results = evaluate_dataset_checks(self.engine, split.valid, self.compiled.dataset_checks, now)
+        self._mask(split)
         outputs = self._write(split, output, quarantine) if write else {"valid": None, "quarantine": None}
         result = RunResult(
             contract=self.contract, engine=self.engine.name, run_id=run_id, valid=split.valid,
             quarantine=split.quarantine, rows_in=split.rows_in, rows_valid=split.rows_valid,
             rows_quarantined=split.rows_quarantined, failures=split.failures, dataset_results=results,
-            outputs=outputs, lineage=None,
+            outputs=outputs, lineage=None, engine_impl=self.engine,
         )
         from meshc.runner.report import build_report
 
@@ -169,6 +180,15 @@ class DataProcessor:
         result.report = build_report(result, self.compiled, self.engine, source,
                                      elapsed=time.perf_counter() - started)
         return result
+
+    def _mask(self, split: Any) -> None:
+        """PII masking after the checks (rules see real values) and before anything is written or
+        returned; the quarantine is masked too, reasons included."""
+        masks = {f.name: f.masking for f in self.contract.fields if f.masking}
+        if not masks:
+            return
+        split.valid = self.engine.mask(split.valid, masks)
+        split.quarantine = self.engine.mask(split.quarantine, masks)
 
     def _require_columns(self, frame: Any, plan: ValidationPlan) -> None:
         present = set(self.engine.columns(frame))

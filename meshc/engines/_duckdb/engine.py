@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from meshc.engines._duckdb import io, split
 from meshc.engines._duckdb import sqlbuild as sb
+from meshc.engines._duckdb.mask import mask_select
 from meshc.engines._duckdb.translate import translate
 from meshc.engines.base import Split, ValidationPlan, cast_rule_id
 from meshc.rules import expr as ir
@@ -70,6 +71,12 @@ class DuckDBEngine:
 
     def write(self, frame: duckdb.DuckDBPyRelation, path: Path, fmt: str) -> None:
         io.write(self.con, self._view(frame), frame.columns, Path(path), fmt)
+
+    def mask(self, frame: duckdb.DuckDBPyRelation, masks: Mapping[str, str]) -> duckdb.DuckDBPyRelation:
+        if not masks:
+            return frame
+        query = sb.select(*mask_select(frame.columns, masks)).from_(exp.Table(this=sb.ident(self._view(frame))))
+        return self.con.sql(sb.render(query))
 
     def to_arrow(self, frame: duckdb.DuckDBPyRelation) -> pa.Table:
         return frame.to_arrow_table()

@@ -41,7 +41,8 @@ def run_check(args: list[str], *, mesh_path: Path | None = None, base_ref: str |
         from meshc.governance import check_policies
 
         for contract in result.contracts:
-            result.diagnostics.extend(check_policies(contract, mesh))
+            if mesh.governs(contract.path):
+                result.diagnostics.extend(check_policies(contract, mesh))
     if base_ref is not None:
         from meshc.evolution.gitbase import check_against_base
 

@@ -32,6 +32,15 @@ class MeshProject:
     def engines(self) -> dict[str, str]:
         return {name: d.engine for name, d in self.domains.items()}
 
+    def governs(self, contract_path: str | Path) -> bool:
+        """Policies apply to the mesh's own contracts: those under the common folder of the
+        domains' contract folders (so a contract filed in a new, undeclared folder is still caught)."""
+        import os
+
+        folders = [str((self.path.parent / d).resolve()) for d in self.contract_dirs()]
+        scope = Path(os.path.commonpath(folders)) if folders else self.path.parent.resolve()
+        return scope in Path(contract_path).resolve().parents
+
     def contract_dirs(self) -> list[str]:
         base = self.path.parent
         dirs = [str(base / d.contracts) for d in self.domains.values() if d.contracts]

@@ -262,6 +262,7 @@ class _Lowering:
     # -- predicates -----------------------------------------------------------------------------
     def compare(self, op: Any, node: Any) -> ir.Expr:
         left, right = self.lower(node.this), self.lower(node.expression)
+        left, right = _align_timestamp_literal(left, right.type), _align_timestamp_literal(right, left.type)
         self.require_comparable(left, right, node)
         return ir.Compare(op, left, right)
 
@@ -307,13 +308,15 @@ class _Lowering:
             raise RuleProblem("MC304", "subqueries are not allowed (IN (SELECT ...))",
                               hint="list the values: IN ('a', 'b')", offset=_node_offset(node))
         operand = self.lower(node.this)
-        values = tuple(self.lower(v) for v in node.expressions)
+        values = tuple(_align_timestamp_literal(self.lower(v), operand.type) for v in node.expressions)
         for v in values:
             self.require_comparable(operand, v, node)
         return ir.InList(operand, values)
 
     def between(self, node: Any) -> ir.Expr:
-        operand, low, high = self.lower(node.this), self.lower(node.args["low"]), self.lower(node.args["high"])
+        operand = self.lower(node.this)
+        low = _align_timestamp_literal(self.lower(node.args["low"]), operand.type)
+        high = _align_timestamp_literal(self.lower(node.args["high"]), operand.type)
         self.require_comparable(operand, low, node)
         self.require_comparable(operand, high, node)
         return ir.Between(operand, low, high)
@@ -519,6 +522,15 @@ class _Lowering:
             return self.lower(node)
         finally:
             self.in_agg = False
+
+
+def _align_timestamp_literal(expr: ir.Expr, other: LogicalType | None) -> ir.Expr:
+    """A TIMESTAMP literal compared with a UTC timestamp column is read as UTC (literals with an
+    offset were already converted to UTC), so `ts_tz >= TIMESTAMP '2024-01-01 00:00:00'` works."""
+    if (isinstance(expr, ir.Lit) and expr.type == TIMESTAMP and other == TIMESTAMP_TZ
+            and isinstance(expr.value, dt.datetime)):
+        return ir.Lit(expr.value.replace(tzinfo=dt.timezone.utc), TIMESTAMP_TZ)
+    return expr
 
 
 def _cast_target(sql_type: str) -> LogicalType | None:

@@ -1,0 +1,116 @@
+"""Reading sources and writing outputs.
+
+Text sources (CSV, JSON, NDJSON) are read with every column as text: pandas gets `dtype=str`,
+`keep_default_na=False` and `na_filter=False`, so nothing is guessed or turned into NaN (the plan's
+`null_values` are applied by the engine, which knows them). Parquet keeps its stored types as
+arrow-backed columns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from meshc.engines._pandas.dtypes import STRING_DTYPE
+from meshc.engines._pandas.reasons import reasons_to_json
+from meshc.engines.base import REASONS
+from meshc.errors import SourceError, WriteError
+
+TEXT_SOURCE = "meshc_text_source"  # DataFrame.attrs flag: columns are raw text
+
+
+def read(paths: Sequence[str], fmt: str, delimiter: str, header: bool) -> pd.DataFrame:
+    fmt = fmt.lower()
+    readers = {"csv": lambda p: _read_csv(p, delimiter, header), "parquet": _read_parquet,
+               "json": _read_json, "ndjson": _read_json}
+    if fmt not in readers:
+        raise SourceError(f"unsupported source format '{fmt}' (csv, parquet, json, ndjson)")
+    if not paths:
+        raise SourceError("no source files to read")
+    try:
+        frames = [readers[fmt](str(p)) for p in paths]
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise SourceError(f"cannot read {fmt} source: {exc}") from exc
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frame.attrs[TEXT_SOURCE] = fmt != "parquet"
+    return frame
+
+
+def _read_csv(path: str, delimiter: str, header: bool) -> pd.DataFrame:
+    frame = pd.read_csv(path, sep=delimiter, header=0 if header else None, dtype=str,
+                        keep_default_na=False, na_filter=False)
+    if not header:  # positional names, 1-based like Polars' column_1, column_2, ...
+        frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
+    return frame.astype(STRING_DTYPE)
+
+
+def _read_parquet(path: str) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _read_json(path: str) -> pd.DataFrame:
+    """A JSON array of objects or NDJSON. Numbers keep their exact source text (`1.50` stays
+    `1.50`): the parser hands them over as strings instead of floats."""
+    text = Path(path).read_text(encoding="utf-8")
+    stripped = text.lstrip()
+    if not stripped.startswith("["):  # NDJSON: one object per line
+        stripped = "[" + ",".join(line for line in stripped.splitlines() if line.strip()) + "]"
+    records = json.loads(stripped, parse_int=str, parse_float=str, parse_constant=str)
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ValueError("expected a JSON array of objects or one object per line")
+    frame = pd.DataFrame.from_records(records)
+    return frame.apply(lambda col: col.map(_json_text, na_action="ignore")).astype(STRING_DTYPE)
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+
+
+def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    table = to_arrow(frame)
+    fmt = fmt.lower()
+    try:
+        if fmt == "parquet":
+            pq.write_table(table, str(path))
+        elif fmt == "csv":
+            pacsv.write_csv(_flatten(table, temporal_as_text=False), str(path))
+        elif fmt in ("json", "ndjson"):
+            _write_ndjson(_flatten(table, temporal_as_text=True), path)
+        else:
+            raise WriteError(f"unsupported output format '{fmt}' (parquet, csv, json)")
+    except (OSError, pa.ArrowException) as exc:
+        raise WriteError(f"cannot write {path}: {exc}") from exc
+
+
+def _flatten(table: pa.Table, temporal_as_text: bool) -> pa.Table:
+    """Reasons as a JSON string; for JSON also decimals and dates/times as exact text."""
+    for i, field in enumerate(table.schema):
+        column = table.column(i)
+        if field.name == REASONS:
+            table = table.set_column(i, field.name, reasons_to_json(column))
+        elif temporal_as_text and (pa.types.is_decimal(field.type) or pa.types.is_temporal(
+                field.type)):
+            table = table.set_column(i, field.name, column.cast(pa.string()))
+    return table
+
+
+def _write_ndjson(table: pa.Table, path: Path) -> None:
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    text = frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+    Path(path).write_text(text if not text or text.endswith("\n") else text + "\n",
+                          encoding="utf-8")

@@ -122,7 +122,7 @@ def test_null_values_and_missing_value_is_null_in_reasons(engine: PandasEngine) 
                             plan({"x": INTEGER}, check, null_values=("", "NA")))
     assert split.failures == {"x.required": 2}
     table = engine.to_arrow(split.quarantine)
-    assert table.column("x").to_pylist() == ["", "NA"]  # the quarantine keeps the text as read
+    assert table.column("x").to_pylist() == [None, None]  # null_values are NULL everywhere, quarantine too
     assert [r[0]["value"] for r in table.column(REASONS).to_pylist()] == [None, None]
 
 

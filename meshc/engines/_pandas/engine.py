@@ -50,7 +50,8 @@ class PandasEngine:
         valid = typed[~quarantined]
         if plan.extra_columns == "keep":
             valid = pd.concat([valid, _as_text(source, missing, extra)[~quarantined]], axis=1)
-        quarantine = source[quarantined].reset_index(drop=True)
+        # as read, except that null_values ("" by default) are NULL, as on every engine
+        quarantine = source.mask(missing)[quarantined].reset_index(drop=True)
         if plan.include_reasons:
             quarantine[REASONS] = _reasons(source, missing, quarantined, cast_failed, failed, plan)
         failures = {c.id: int(failed[c.id].sum()) for c in plan.checks}
@@ -69,6 +70,11 @@ class PandasEngine:
 
     def write(self, frame: pd.DataFrame, path: Path, fmt: str) -> None:
         io.write(frame, Path(path), fmt)
+
+    def mask(self, frame: pd.DataFrame, masks: Mapping[str, str]) -> pd.DataFrame:
+        from meshc.engines._pandas.mask import mask_frame
+
+        return mask_frame(frame, masks)
 
     def to_arrow(self, frame: pd.DataFrame) -> pa.Table:
         return io.to_arrow(frame)

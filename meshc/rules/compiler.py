@@ -94,9 +94,11 @@ class _Builder:
             self.range_check(f, col, common)
         if f.pattern is not None:
             self.string_only(f, "pattern")
+            from meshc.rules.regex import portable_regex
+
             self.add(ck.Pattern(id=f"{f.name}.pattern", rule=f"pattern {f.pattern}",
-                                origin=self.origin((*f.jpath, "pattern")), column=col, regex=f.pattern,
-                                **common), f.jpath)
+                                origin=self.origin((*f.jpath, "pattern")), column=col,
+                                regex=portable_regex(f.pattern), **common), f.jpath)
         if f.max_length is not None:
             self.string_only(f, "max_length")
             self.add(ck.MaxLength(id=f"{f.name}.max_length", rule=f"max_length {f.max_length}",

@@ -40,6 +40,45 @@ def check_regex(pattern: str) -> None:
             raise RegexProblem(why, hint="see docs/rule-dialect.md#regular-expressions")
 
 
+_ASCII_CLASSES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
+
+
+def portable_regex(pattern: str) -> str:
+    """Rewrite \\d, \\w, \\s (and their negations) as explicit ASCII classes: Rust regex reads them
+    as Unicode classes, RE2 and Java as ASCII, so the rewrite makes every engine agree."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            body = _ASCII_CLASSES.get(nxt.lower())
+            if body is None:
+                out.append(pattern[i:i + 2])
+            elif in_class:
+                if nxt.isupper():
+                    raise RegexProblem(f"\\{nxt} inside [...] is not portable", hint="write the class out")
+                out.append(body)
+            else:
+                out.append(f"[^{body}]" if nxt.isupper() else f"[{body}]")
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+            out.append(ch)
+            i += 1
+            for lead in ("^", "]"):  # a leading ^ or ] does not close the class
+                if i < len(pattern) and pattern[i] == lead:
+                    out.append(lead)
+                    i += 1
+            continue
+        if ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 def like_to_regex(pattern: str, escape: str | None = None) -> str:
     """SQL LIKE pattern -> anchored regex. `%` is any run of characters, `_` exactly one; the
     escape character (none unless ESCAPE is given) makes the next character literal."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from meshc.diagnostics import did_you_mean
 from meshc.rules import expr as ir
-from meshc.rules.regex import RegexProblem, check_regex, like_to_regex
+from meshc.rules.regex import RegexProblem, check_regex, like_to_regex, portable_regex
 from meshc.types import (
     BOOLEAN, DATE, FLOAT, INTEGER, STRING, TIMESTAMP, TIMESTAMP_TZ, Kind, LogicalType, UnknownType,
     parse_type,
@@ -322,6 +322,10 @@ class _Lowering:
         return ir.Between(operand, low, high)
 
     def like(self, node: Any, escape: str | None, insensitive: bool) -> ir.Expr:
+        searched = self._like(node, escape, insensitive)
+        return ir.Not(searched) if node.args.get("negate") else searched
+
+    def _like(self, node: Any, escape: str | None, insensitive: bool) -> ir.Expr:
         from sqlglot import exp
 
         operand = self.lower(node.this)
@@ -356,9 +360,10 @@ class _Lowering:
         self.require_string(operand, "REGEXP_LIKE", node)
         try:
             check_regex(pattern.this)
+            regex = portable_regex(pattern.this)
         except RegexProblem as exc:
             raise RuleProblem("MC306", f"invalid regex: {exc}", hint=exc.hint, offset=_node_offset(node)) from None
-        return ir.RegexSearch(operand, pattern.this)
+        return ir.RegexSearch(operand, regex)
 
     def require_string(self, operand: ir.Expr, what: str, node: Any) -> None:
         if operand.type is not None and operand.type != STRING:

@@ -1,0 +1,63 @@
+"""The Polars engine: meshc's embedded default and the benchmark target."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from meshc.engines._polars import io
+from meshc.engines._polars.mask import FrameT, mask_frame
+from meshc.engines._polars.translate import translate
+from meshc.engines._polars.validate import validate
+from meshc.engines.base import Split, ValidationPlan
+from meshc.errors import SourceError
+from meshc.rules import expr as ir
+
+Frame = pl.LazyFrame | pl.DataFrame
+
+
+class PolarsEngine:
+    """Lazy reads, one collected plan per validation, eager outputs (pl.DataFrame)."""
+
+    name = "polars"
+
+    def read(self, paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
+             text_columns: Sequence[str] = ()) -> pl.LazyFrame:
+        return io.read(paths, fmt, delimiter=delimiter, header=header, text_columns=text_columns)
+
+    def validate(self, frame: Frame, plan: ValidationPlan) -> Split:
+        return validate(frame, plan)
+
+    def aggregate(self, frame: Frame, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
+        if not exprs:
+            return {}
+        selected = [translate(expr).alias(name) for name, expr in exprs.items()]
+        return frame.lazy().select(selected).collect().row(0, named=True)
+
+    def write(self, frame: Frame, path: Path, fmt: str) -> None:
+        io.write(frame, Path(path), fmt)
+
+    def mask(self, frame: FrameT, masks: Mapping[str, str]) -> FrameT:
+        return mask_frame(frame, masks)
+
+    def to_arrow(self, frame: Frame) -> Any:
+        data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        return data.to_arrow()
+
+    def columns(self, frame: Frame) -> list[str]:
+        if isinstance(frame, pl.DataFrame):
+            return list(frame.columns)
+        try:
+            return list(frame.collect_schema().names())
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+            raise SourceError(f"cannot read the source: {exc}") from exc
+
+
+def create(**options: object) -> PolarsEngine:
+    """The registry's entry point; the Polars engine takes no options yet."""
+    if options:
+        raise TypeError(f"the polars engine takes no options, got: {', '.join(options)}")
+    return PolarsEngine()

@@ -1,0 +1,229 @@
+"""validate(): cast, evaluate every check and split, as one lazy plan run once.
+
+The base plan adds, next to the source columns (NULL-mapped, otherwise as read):
+  - one typed column per contract column,
+  - one cast-failure flag per contract column that can fail,
+  - one violation flag per check (predicate is FALSE, and no column it reads failed its cast),
+  - the quarantine flag.
+Three outputs hang off that base (valid rows, quarantined rows with their reasons as a native
+list<struct>, and the failure counts) and are collected together with `pl.collect_all`, which
+computes the shared base once. Counts and splits therefore come from the same evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from meshc.engines._polars.cast import UTC, cast_column
+from meshc.engines._polars.io import TEXT_SOURCE_ATTR
+from meshc.engines._polars.translate import Translator, unsupported
+from meshc.engines.base import (
+    REASON_FIELDS,
+    REASONS,
+    Split,
+    ValidationPlan,
+    cast_message,
+    cast_rule_id,
+)
+from meshc.errors import SourceError
+from meshc.rules.checks import ForeignKey, RowCheck
+from meshc.types import Kind
+
+_PREFIX = "__meshc_"
+QUARANTINED = f"{_PREFIX}quarantined"
+_REASON_DTYPE = pl.List(pl.Struct({name: pl.String for name in REASON_FIELDS}))
+
+
+def typed_name(column: str) -> str:
+    return f"{_PREFIX}typed:{column}"
+
+
+def cast_flag(column: str) -> str:
+    return f"{_PREFIX}castfail:{column}"
+
+
+def check_flag(index: int) -> str:
+    return f"{_PREFIX}violates:{index}"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What one plan needs to know about the source frame."""
+
+    source_columns: list[str]
+    schema: pl.Schema
+    contract: dict[str, Any]  # name -> LogicalType, contract order
+    extras: list[str]
+    can_fail: list[str]  # contract columns whose cast can fail (cast flag present)
+
+
+def validate(frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan) -> Split:
+    """Split `frame` per docs/semantics.md; outputs are eager DataFrames."""
+    lazy = frame.lazy()
+    layout = _layout(lazy, plan)
+    base = _null_mapped(lazy, layout, plan, getattr(frame, TEXT_SOURCE_ATTR, None))
+    base = base.with_columns(_typed_and_flags(layout))
+    base = base.with_columns(_check_flags(layout, plan.checks))
+    error_flags = [pl.col(cast_flag(c)) for c in layout.can_fail] + [
+        pl.col(check_flag(i)) for i, c in enumerate(plan.checks) if c.severity == "error"]
+    quarantined = pl.any_horizontal(error_flags) if error_flags else pl.lit(False)
+    base = base.with_columns(quarantined.alias(QUARANTINED))
+    # One optimised run: collect_all shares the common base (casts, flags, windows) between the
+    # three outputs, and reasons are only built for rows that reach the quarantine branch.
+    valid, quarantine, counts = _collect_all([
+        base.filter(~pl.col(QUARANTINED)).select(_valid_columns(layout, plan)),
+        base.filter(pl.col(QUARANTINED)).select(_quarantine_columns(layout, plan)),
+        base.select(_count_exprs(layout, plan.checks)),
+    ])
+    sums = counts.row(0, named=True)
+    return Split(valid=valid, quarantine=quarantine, rows_in=int(sums[_ROWS]),
+                 rows_valid=valid.height, rows_quarantined=quarantine.height,
+                 failures=_failures(sums, layout, plan.checks))
+
+
+def _collect_all(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    # scans are lazy: an unreadable file (bad CSV quoting, empty file...) surfaces only here
+    try:
+        return pl.collect_all(frames)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        raise SourceError(f"cannot read the source: {exc}") from exc
+
+
+def _layout(lazy: pl.LazyFrame, plan: ValidationPlan) -> _Layout:
+    try:
+        schema = lazy.collect_schema()
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        raise SourceError(f"cannot read the source: {exc}") from exc
+    names = list(schema.names())
+    contract = {spec.name: spec.type for spec in plan.columns}
+    missing = [c for c in contract if c not in schema]
+    if missing:
+        raise SourceError(f"source lacks contract column(s): {', '.join(missing)}")
+    extras = [c for c in names if c not in contract]
+    if extras and plan.extra_columns == "error":
+        raise SourceError(f"source has columns the contract does not declare: {', '.join(extras)}")
+    unknown = sorted({c for check in plan.checks if not isinstance(check, ForeignKey)
+                      for c in check.columns if c not in schema})
+    if unknown:
+        raise SourceError(f"source lacks column(s) that rules read: {', '.join(unknown)}")
+    can_fail = [c for c, t in contract.items() if t.kind is not Kind.STRING]
+    return _Layout(names, schema, contract, extras, can_fail)
+
+
+def _null_mapped(lazy: pl.LazyFrame, layout: _Layout, plan: ValidationPlan,
+                 text_source: bool | None) -> pl.LazyFrame:
+    """Apply null_values to text columns. Frames from our Parquet reader are exempt (stored
+    strings are data); frames built elsewhere are treated as text when their column is String."""
+    if not plan.null_values or text_source is False:
+        return lazy
+    nulls = pl.lit(pl.Series(list(plan.null_values), dtype=pl.String)).implode()
+    mapped = [pl.when(pl.col(c).is_in(nulls)).then(None).otherwise(pl.col(c)).alias(c)
+              for c in layout.source_columns if layout.schema[c] == pl.String]
+    return lazy.with_columns(mapped) if mapped else lazy
+
+
+def _typed_and_flags(layout: _Layout) -> list[pl.Expr]:
+    exprs: list[pl.Expr] = []
+    for name, ltype in layout.contract.items():
+        typed, ok = cast_column(pl.col(name), layout.schema[name], ltype)
+        exprs.append(typed.alias(typed_name(name)))
+        if name in layout.can_fail:
+            exprs.append((~ok).fill_null(False).alias(cast_flag(name)))
+    return exprs
+
+
+def _check_flags(layout: _Layout, checks: tuple[RowCheck, ...]) -> list[pl.Expr]:
+    contract = layout.contract
+
+    def column(name: str) -> pl.Expr:
+        # implicit (undeclared) columns that rules read are compared as their text
+        return pl.col(typed_name(name)) if name in contract else pl.col(name)
+
+    translate = Translator(column)
+    flags = []
+    for index, check in enumerate(checks):
+        if isinstance(check, ForeignKey):
+            raise unsupported("ForeignKey (evaluated by the runner)")
+        violated = (~translate(check.predicate)).fill_null(False)
+        # a column that failed its cast is NULL here; its row is quarantined for the cast only
+        failed_inputs = [pl.col(cast_flag(c)) for c in check.columns if c in layout.can_fail]
+        if failed_inputs:
+            violated = violated & ~pl.any_horizontal(failed_inputs)
+        flags.append(violated.alias(check_flag(index)))
+    return flags
+
+
+_ROWS = f"{_PREFIX}rows"
+
+
+def _count_exprs(layout: _Layout, checks: tuple[RowCheck, ...]) -> list[pl.Expr]:
+    exprs = [pl.len().alias(_ROWS)]
+    exprs += [pl.col(cast_flag(c)).sum().alias(f"c{i}") for i, c in enumerate(layout.can_fail)]
+    exprs += [pl.col(check_flag(i)).sum().alias(f"k{i}") for i in range(len(checks))]
+    return exprs
+
+
+def _failures(sums: dict[str, Any], layout: _Layout, checks: tuple[RowCheck, ...]
+              ) -> dict[str, int]:
+    """Every check id (0 when none fail); cast ids only when some value failed."""
+    failures: dict[str, int] = {}
+    for i, column in enumerate(layout.can_fail):
+        if sums[f"c{i}"]:
+            failures[cast_rule_id(column)] = int(sums[f"c{i}"])
+    for i, check in enumerate(checks):
+        failures[check.id] = failures.get(check.id, 0) + int(sums[f"k{i}"])
+    return failures
+
+
+def _lineage(lineage: Mapping[str, Any]) -> list[pl.Expr]:
+    exprs = []
+    for name, value in lineage.items():
+        if isinstance(value, datetime):
+            exprs.append(pl.lit(value).cast(pl.Datetime("us", UTC)).alias(name))
+        else:
+            exprs.append(pl.lit(None if value is None else str(value), pl.String).alias(name))
+    return exprs
+
+
+def _valid_columns(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
+    columns = [pl.col(typed_name(c)).alias(c) for c in layout.contract]
+    if plan.extra_columns == "keep":
+        columns += [pl.col(c).cast(pl.String) for c in layout.extras]
+    return columns + _lineage(plan.lineage)
+
+
+def _quarantine_columns(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
+    columns = [pl.col(c) for c in layout.source_columns]
+    if plan.include_reasons:
+        columns.append(_reasons(layout, plan.checks).alias(REASONS))
+    return columns + _lineage(plan.lineage)
+
+
+def _reasons(layout: _Layout, checks: tuple[RowCheck, ...]) -> pl.Expr:
+    """Cast failures in column order, then checks in plan order, warn checks included."""
+    entries = [
+        _entry(cast_flag(c), cast_rule_id(c), f"type {t}", c, cast_message(c, t), "error")
+        for c, t in layout.contract.items() if c in layout.can_fail
+    ]
+    entries += [
+        _entry(check_flag(i), check.id, check.rule, check.columns[0] if check.columns else None,
+               check.description or f"violates {check.rule}", check.severity)
+        for i, check in enumerate(checks)
+    ]
+    if not entries:
+        return pl.lit([], _REASON_DTYPE)
+    return pl.concat_list(entries).list.drop_nulls()
+
+
+def _entry(flag: str, rule_id: str, rule: str, column: str | None, message: str,
+           severity: str) -> pl.Expr:
+    value = pl.col(column).cast(pl.String) if column is not None else pl.lit(None, pl.String)
+    fields = {"rule_id": pl.lit(rule_id), "rule": pl.lit(rule),
+              "column": pl.lit(column, pl.String), "value": value,
+              "message": pl.lit(message), "severity": pl.lit(severity)}
+    return pl.when(pl.col(flag)).then(pl.struct([fields[k].alias(k) for k in REASON_FIELDS]))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meshc.governance import check_policies, injected_checks
+from meshc.governance import injected_checks
 from meshc.mesh.project import load_project
 from tests.conftest import ROOT, run_meshc
 
@@ -59,18 +59,32 @@ def test_undeclared_domain_fails_with_a_suggestion(mesh_copy: Path) -> None:
 
 
 def test_naive_event_timestamp_and_naming(mesh_copy: Path) -> None:
-    _edit(mesh_copy / "contracts/crm/orders.yaml", "name: placed_at, type: timestamp with time zone",
+    _edit(mesh_copy / "contracts/crm/orders.yaml",
+          "name: placed_at, type: timestamp with time zone",
           "name: placedAt, type: timestamp")
     codes = {(d["code"], str(d["message"]).split("'")[1]) for d in _diagnostics(mesh_copy)}
     assert ("MC406", "timestamps_in_utc") in codes and ("MC401", "snake_case_names") in codes
 
 
-def test_money_policy_injects_rules_at_run_time() -> None:
-    from meshc import load_contract
+def test_money_policy_injects_missing_rules_at_run_time(mesh_copy: Path) -> None:
+    from meshc import DataProcessor, load_contract
 
-    mesh = load_project(ROOT / "mesh.yaml")
-    contract = load_contract(ROOT / "contracts/crm/orders.yaml")
-    assert check_policies(contract, mesh) == []
-    injected = {c.id: c.rule for c in injected_checks(contract, mesh)}
-    assert injected["money_is_non_negative:order_amount"] == "order_amount >= 0"
-    assert "money_is_non_negative:discount_amount" in injected
+    mesh = load_project(mesh_copy / "mesh.yaml")
+    orders = mesh_copy / "contracts/crm/orders.yaml"
+    assert injected_checks(load_contract(orders), mesh) == ()  # it carries its own >= 0 rules
+    _edit(orders, '    - {name: order_amount_non_negative, sql: "order_amount >= 0"}\n', "")
+    contract = load_contract(orders)
+    (check,) = injected_checks(contract, mesh)
+    assert check.id == "money_is_non_negative:order_amount" and check.rule == "order_amount >= 0"
+    data = mesh_copy / "orders.csv"
+    header = ",".join(contract.field_names)
+    row = ("ORD-0000001,C1,P1,pending,2024-01-02,{amount},,1,USD,"
+           "2024-01-02T10:00:00Z,2024-01-02 11:00:00")
+    second = row.replace("0000001", "0000002").replace("T10:", "T12:")
+    data.write_text("\n".join([header, row.format(amount="-5"), second.format(amount="5")]))
+    result = DataProcessor(contract, extra_checks=(check,)).run_source(data, write=False)
+    quarantined = result.quarantine_arrow().to_pylist()
+    assert [r["order_id"] for r in quarantined] == ["ORD-0000001"], quarantined
+    reasons = [x["rule_id"] for x in quarantined[0]["_meshc_reasons"]]
+    assert reasons == ["money_is_non_negative:order_amount"]
+    assert {r["id"] for r in result.report["rules"]} >= {"money_is_non_negative:order_amount"}

@@ -35,10 +35,12 @@ def injected_checks(contract: Contract, mesh: MeshProject | None) -> tuple[ck.Ro
     if mesh is None:
         return ()
     out: list[ck.RowCheck] = []
-    for policy in mesh.policies:
-        if policy["kind"] != "money_non_negative":
-            continue
+    money = [p for p in mesh.policies if p["kind"] == "money_non_negative"]
+    covered = _non_negative_rules(contract) if money else set()
+    for policy in money:
         for f in _money_fields(contract, policy):
+            if f.name in covered or _has_min_zero(f):
+                continue  # the contract already enforces it; a second reason would be noise
             col = ir.Col(f.name, f.type)
             out.append(ck.SqlRule(
                 id=f"{policy['id']}:{f.name}", severity=policy.get("severity", "error"),
@@ -117,11 +119,14 @@ def _money_fields(contract: Contract, policy: Policy) -> list[Field]:
     return [f for f in contract.fields if f.type.is_numeric and re.search(pattern, f.name)]
 
 
+def _has_min_zero(f: Field) -> bool:
+    return isinstance(f.min, (int, float)) and not isinstance(f.min, bool) and f.min >= 0
+
+
 def _money(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diagnostic]:
     ruled = _non_negative_rules(contract)
     for f in _money_fields(contract, policy):
-        has_min = isinstance(f.min, (int, float)) and not isinstance(f.min, bool) and f.min >= 0
-        if not has_min and f.name not in ruled:
+        if not _has_min_zero(f) and f.name not in ruled:
             yield _diag(contract, policy, "MC405", f"money field '{f.name}' has no non-negative rule",
                         (*f.jpath, "name"), hint=f"add `min: 0` or a row rule `{f.name} >= 0`")
 

@@ -74,7 +74,7 @@ def run_transform(contract: Contract, engine_name: str, inputs: dict[str, Any]) 
         con.execute("SET TimeZone='UTC'")
         for alias, table in inputs.items():
             con.register(alias, table)
-        return con.sql(tree.sql(dialect="duckdb")).arrow()
+        return con.sql(tree.sql(dialect="duckdb")).to_arrow_table()
     if engine_name == "polars":
         import polars as pl
 

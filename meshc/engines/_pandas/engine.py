@@ -41,6 +41,10 @@ class PandasEngine:
         typed, cast_failed = _cast_columns(source, missing, plan)
         env = Env(pd.concat([typed, _as_text(source, missing, extra)], axis=1), len(source))
         failed = {cid: fails(predicate(env)) for cid, predicate in predicates.items()}
+        for check in plan.checks:  # a value that could not be read is not judged by other checks
+            for column in check.columns:
+                if column in cast_failed:
+                    failed[check.id] = failed[check.id] & ~cast_failed[column]
         quarantined = np.zeros(len(source), dtype=bool)
         for mask in cast_failed.values():
             quarantined |= mask

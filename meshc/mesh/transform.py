@@ -65,7 +65,11 @@ def checked_select(contract: Contract) -> Any:
 
 def run_transform(contract: Contract, engine_name: str, inputs: dict[str, Any]) -> Any:
     """Execute the checked SELECT over `inputs` (alias -> pyarrow Table); returns a pyarrow Table
-    that the runner stages as Parquet and validates like any source."""
+    that the runner stages as Parquet and validates like any source.
+
+    DuckDB and Spark run the SQL rendered for their dialect; Polars runs it in its SQL context.
+    pandas has no SQL engine of its own, so a pandas domain's transform runs on Polars (the
+    embedded engine), and the result is then validated on pandas."""
     tree = checked_select(contract)
     if engine_name == "duckdb":
         import duckdb
@@ -75,14 +79,14 @@ def run_transform(contract: Contract, engine_name: str, inputs: dict[str, Any]) 
         for alias, table in inputs.items():
             con.register(alias, table)
         return con.sql(tree.sql(dialect="duckdb")).to_arrow_table()
-    if engine_name == "polars":
-        import polars as pl
+    if engine_name == "spark":
+        from meshc.engines._spark.session import get_session
 
-        ctx = pl.SQLContext({alias: pl.from_arrow(t) for alias, t in inputs.items()}, eager=True)
-        return ctx.execute(tree.sql(dialect="postgres")).to_arrow()
-    from meshc.diagnostics import Diagnostic
-    from meshc.errors import UnsupportedConstruct
+        spark = get_session()
+        for alias, table in inputs.items():
+            spark.createDataFrame(table).createOrReplaceTempView(alias)
+        return spark.sql(tree.sql(dialect="spark")).toArrow()
+    import polars as pl
 
-    raise UnsupportedConstruct([Diagnostic(
-        "MC390", f"gold transforms run on polars and duckdb; '{engine_name}' is not supported yet",
-        contract.path, hint="set the gold domain's engine to polars or duckdb")])
+    ctx = pl.SQLContext({alias: pl.from_arrow(t) for alias, t in inputs.items()}, eager=True)
+    return ctx.execute(tree.sql(dialect="postgres")).to_arrow()

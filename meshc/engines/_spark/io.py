@@ -1,0 +1,143 @@
+"""Reading sources into Spark DataFrames and writing exactly one output file."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+from collections.abc import Sequence
+from functools import reduce
+from pathlib import Path
+
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from meshc.engines._spark.translate import quote
+from meshc.engines.base import REASONS
+from meshc.errors import SourceError, WriteError
+
+TEXT_FORMATS = ("csv", "json", "ndjson")
+# Set on frames read from a text source, whose string columns are subject to null_values;
+# Parquet strings are stored values and keep '' as ''.
+TEXT_SOURCE_ATTR = "_meshc_text_source"
+# Never equal to a real cell, so Spark's CSV reader keeps a quoted "" as ''. An unquoted empty
+# field still comes back NULL (the parser maps it to nullValue before Spark sees it): CSV has no
+# NULL, so every NULL is turned back into '' and plan.null_values alone decides what is NULL.
+_NO_NULL_TEXT = "\u0000meshc-no-null\u0000"
+_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
+_TIMESTAMP_NTZ_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"
+
+
+def read(spark: SparkSession, paths: Sequence[str], fmt: str, *, delimiter: str = ",",
+         header: bool = True) -> DataFrame:
+    if not paths:
+        raise SourceError("no source files given")
+    fmt = fmt.lower()
+    try:
+        frames = [_read_one(spark, p, fmt, delimiter, header) for p in paths]
+    except (OSError, PySparkException) as exc:
+        raise SourceError(f"cannot read {fmt} source {', '.join(paths)}: {exc}") from exc
+    frame = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+    setattr(frame, TEXT_SOURCE_ATTR, fmt in TEXT_FORMATS)
+    return frame
+
+
+def _read_one(spark: SparkSession, path: str, fmt: str, delimiter: str,
+              header: bool) -> DataFrame:
+    if fmt == "csv":
+        return _read_csv(spark, path, delimiter, header)
+    if fmt == "parquet":
+        return spark.read.parquet(path)
+    if fmt in ("json", "ndjson"):
+        return _read_json(spark, path)
+    raise SourceError(f"unknown source format '{fmt}' (choose csv, json, ndjson or parquet)")
+
+
+def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> DataFrame:
+    """An explicit all-string schema from the header line: no inference, casting is ours."""
+    names = _csv_header(path, delimiter, header)
+    schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
+    frame = (spark.read.schema(schema)
+            .option("header", header).option("sep", delimiter).option("mode", "PERMISSIVE")
+            .option("quote", '"').option("escape", '"')  # RFC 4180 "" rather than \"
+            .option("multiLine", True).option("nullValue", _NO_NULL_TEXT)
+            .option("encoding", "UTF-8").csv(path))
+    return frame.select(*[F.coalesce(quote(n), F.lit("")).alias(n) for n in names])
+
+
+def _csv_header(path: str, delimiter: str, header: bool) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        first = next(csv.reader(handle, delimiter=delimiter), [])
+    if not first:
+        raise SourceError(f"cannot read csv source {path}: the file is empty")
+    return first if header else [f"_c{i}" for i in range(len(first))]
+
+
+def _read_json(spark: SparkSession, path: str) -> DataFrame:
+    """A JSON array file or NDJSON. Field names come from one inference pass with every
+    primitive as text; the read itself uses an explicit all-string schema, so numbers keep
+    their text ('1.50' stays '1.50') and nested values arrive as their JSON text."""
+    multiline = _is_json_array(path)
+    names = spark.read.option("multiLine", multiline).option("primitivesAsString", True) \
+        .json(path).schema.fieldNames()
+    names = [n for n in names if n != "_corrupt_record"]
+    schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
+    return spark.read.schema(schema).option("multiLine", multiline) \
+        .option("mode", "PERMISSIVE").json(path)
+
+
+def _is_json_array(path: str) -> bool:
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(4096), b""):
+            stripped = chunk.lstrip()
+            if stripped:
+                return stripped.startswith(b"[")
+    return False
+
+
+def write(frame: DataFrame, path: Path, fmt: str) -> None:
+    """Spark writes directories: one partition into a temp dir, then its part file to `path`."""
+    fmt = (fmt or "parquet").lower()
+    if fmt == "ndjson":
+        fmt = "json"
+    if fmt not in ("parquet", "csv", "json"):
+        raise WriteError(f"unknown output format '{fmt}' (choose parquet, csv or json)")
+    data = frame if fmt == "parquet" else _flatten_reasons(frame)
+    path = Path(path)
+    staging = Path(tempfile.mkdtemp(prefix=".meshc-spark-", dir=path.parent))
+    try:
+        _write_dir(data, staging / "out", fmt)
+        parts = sorted((staging / "out").glob("part-*"))
+        if len(parts) != 1:
+            raise WriteError(f"cannot write {path}: Spark wrote {len(parts)} part files")
+        shutil.move(str(parts[0]), str(path))
+    except (OSError, PySparkException) as exc:
+        raise WriteError(f"cannot write {path}: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_dir(data: DataFrame, target: Path, fmt: str) -> None:
+    writer = data.coalesce(1).write.mode("overwrite").format(fmt)
+    if fmt == "csv":
+        writer = writer.option("header", True).option("escape", '"') \
+            .option("timestampFormat", _TIMESTAMP_FORMAT) \
+            .option("timestampNTZFormat", _TIMESTAMP_NTZ_FORMAT)
+    elif fmt == "json":
+        writer = writer.option("ignoreNullFields", False) \
+            .option("timestampFormat", _TIMESTAMP_FORMAT) \
+            .option("timestampNTZFormat", _TIMESTAMP_NTZ_FORMAT)
+    else:
+        writer = writer.option("compression", "snappy")
+    writer.save(str(target))
+
+
+def _flatten_reasons(frame: DataFrame) -> DataFrame:
+    """`_meshc_reasons` as a JSON array of objects, for formats without nested columns."""
+    if REASONS not in frame.columns:
+        return frame
+    # ignoreNullFields off: every reason object keeps its 6 keys, a NULL value included
+    encoded = F.to_json(F.col(REASONS), {"ignoreNullFields": "false"})
+    return frame.withColumn(REASONS, encoded)

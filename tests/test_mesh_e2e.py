@@ -77,3 +77,18 @@ def test_gold_lineage_names_its_inputs(mesh_dir: Path) -> None:
     event = json.loads(Path(str(next((mesh_dir / "lakehouse/_meshc/runs/gold/revenue_analytics")
                                      .glob("*.openlineage.json")))).read_text())
     assert {i["name"] for i in event["inputs"]} == {"crm.orders", "finance.invoices"}
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_domain_pipelines_script_runs_each_domain_on_its_engine(tmp_path: Path) -> None:
+    import subprocess
+
+    shutil.copy(ROOT / "mesh.yaml", tmp_path / "mesh.yaml")
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "domain_pipelines.py"), "--rows", "60",
+                           "--root", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for line in ("│ crm     │ orders", "│ spark  │", "│ duckdb │", "CRM (spark): orders by status",
+                 "Finance (duckdb)", "HR (polars)", "seed orders on duckdb: 12 rows, 7 valid, 5 quarantined"):
+        assert line in proc.stdout, line

@@ -226,7 +226,7 @@ class _Lowering:
         return RuleProblem("MC304", what, hint=hint, offset=_node_offset(node))
 
     def boolean(self, node: Any) -> ir.Expr:
-        lowered = self.lower(node)
+        lowered = _typed_null(self.lower(node), BOOLEAN)
         if lowered.type is not None and lowered.type != BOOLEAN:
             raise RuleProblem("MC306", f"expected a boolean condition, got {lowered.type}",
                               offset=_node_offset(node))
@@ -263,6 +263,7 @@ class _Lowering:
     def compare(self, op: Any, node: Any) -> ir.Expr:
         left, right = self.lower(node.this), self.lower(node.expression)
         left, right = _align_timestamp_literal(left, right.type), _align_timestamp_literal(right, left.type)
+        left, right = _typed_null(left, right.type), _typed_null(right, left.type)
         self.require_comparable(left, right, node)
         return ir.Compare(op, left, right)
 
@@ -308,15 +309,16 @@ class _Lowering:
             raise RuleProblem("MC304", "subqueries are not allowed (IN (SELECT ...))",
                               hint="list the values: IN ('a', 'b')", offset=_node_offset(node))
         operand = self.lower(node.this)
-        values = tuple(_align_timestamp_literal(self.lower(v), operand.type) for v in node.expressions)
+        values = tuple(_typed_null(_align_timestamp_literal(self.lower(v), operand.type), operand.type)
+                       for v in node.expressions)
         for v in values:
             self.require_comparable(operand, v, node)
         return ir.InList(operand, values)
 
     def between(self, node: Any) -> ir.Expr:
         operand = self.lower(node.this)
-        low = _align_timestamp_literal(self.lower(node.args["low"]), operand.type)
-        high = _align_timestamp_literal(self.lower(node.args["high"]), operand.type)
+        low = _typed_null(_align_timestamp_literal(self.lower(node.args["low"]), operand.type), operand.type)
+        high = _typed_null(_align_timestamp_literal(self.lower(node.args["high"]), operand.type), operand.type)
         self.require_comparable(operand, low, node)
         self.require_comparable(operand, high, node)
         return ir.Between(operand, low, high)
@@ -437,14 +439,15 @@ class _Lowering:
         result = _common([v.type for _, v in whens] + [default.type])
         if result is _MIXED:
             raise RuleProblem("MC306", "CASE branches have incompatible types", offset=_node_offset(node))
-        return ir.Case(whens, default, result)
+        whens = tuple((c, _typed_null(v, result)) for c, v in whens)
+        return ir.Case(whens, _typed_null(default, result), result)
 
     def coalesce(self, node: Any) -> ir.Expr:
         args = tuple(self.lower(a) for a in [node.this, *node.expressions])
         result = _common([a.type for a in args])
         if result is _MIXED:
             raise RuleProblem("MC306", "COALESCE arguments have incompatible types", offset=_node_offset(node))
-        return ir.Coalesce(args, result)
+        return ir.Coalesce(tuple(_typed_null(a, result) for a in args), result)
 
     def cast(self, node: Any) -> ir.Expr:
         target_sql = node.to.sql(dialect="duckdb").lower()
@@ -527,6 +530,14 @@ class _Lowering:
             return self.lower(node)
         finally:
             self.in_agg = False
+
+
+def _typed_null(expr: ir.Expr, ltype: LogicalType | None) -> ir.Expr:
+    """A bare NULL takes the type its context needs, so no engine sees an untyped NULL where it
+    expects a boolean or a value of a branch's type (Polars and Spark reject those)."""
+    if isinstance(expr, ir.Lit) and expr.value is None and expr.ltype is None and ltype is not None:
+        return ir.Lit(None, ltype)
+    return expr
 
 
 def _align_timestamp_literal(expr: ir.Expr, other: LogicalType | None) -> ir.Expr:

@@ -42,4 +42,5 @@ def resolve_source(spec: str, fmt: str | None = None) -> ResolvedSource:
     files = [f for f in files if f.suffix.lower() in wanted] if not p.is_file() else files
     if not files:
         raise SourceError(f"no {fmt} files in {spec}")
-    return ResolvedSource(tuple(str(f) for f in files), fmt, spec)
+    # absolute: an engine may not share this process's working directory (Spark's JVM does not)
+    return ResolvedSource(tuple(str(f.resolve()) for f in files), fmt, spec)

@@ -33,6 +33,9 @@ def _scan(function: str, args: list[exp.Expression]) -> exp.Select:
     return sb.select(exp.Star()).from_(table)
 
 
+_NO_NULL = "\x1fmeshc:no-null\x1f"
+
+
 def read(con: duckdb.DuckDBPyConnection, paths: Sequence[str], fmt: str, *, delimiter: str,
          header: bool) -> duckdb.DuckDBPyRelation:
     """A lazy relation over all files (concatenated by column name)."""
@@ -44,6 +47,9 @@ def read(con: duckdb.DuckDBPyConnection, paths: Sequence[str], fmt: str, *, deli
             _files(paths), _param("all_varchar", exp.true()),
             _param("header", exp.true() if header else exp.false()),
             _param("delim", sb.string(delimiter)), _param("union_by_name", exp.true()),
+            # DuckDB reads an empty cell as NULL by default; meshc decides what is NULL from the
+            # contract's null_values, so give the reader a null string no file contains.
+            _param("nullstr", sb.string(_NO_NULL)),
         ])
     elif kind == "parquet":
         query = _scan("read_parquet", [_files(paths), _param("union_by_name", exp.true())])

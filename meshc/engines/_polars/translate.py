@@ -93,7 +93,8 @@ def _is_null(t: Translator, node: ir.IsNull) -> pl.Expr:
 def _in_list(t: Translator, node: ir.InList) -> pl.Expr:
     operand = t(node.operand)
     values = [v.value for v in node.values if isinstance(v, ir.Lit)]
-    if len(values) == len(node.values) and None not in values and not any(
+    same_type = all(v.type == node.operand.type for v in node.values)  # else 0.5 would become 0
+    if same_type and len(values) == len(node.values) and None not in values and not any(
             isinstance(v, Decimal) for v in values):
         found = operand.is_in(_as_list(values, operand_dtype(node.operand)))
     else:

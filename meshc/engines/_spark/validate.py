@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import reduce
+
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -88,11 +90,18 @@ def _flag(frame: DataFrame, plan: ValidationPlan, extras: list[str]) -> DataFram
     flagged = frame.select(*step1)
     resolver = _resolver(plan, names)
     # violated only when the predicate is FALSE: NULL counts as a pass
-    failed = [F.coalesce(~translate(c.predicate, resolver), F.lit(False))
+    index = {spec.name: i for i, spec in enumerate(plan.columns)}
+    failed = [(F.coalesce(~translate(c.predicate, resolver), F.lit(False)) & ~_unreadable(c, index))
               .alias(_check_failed_name(j)) for j, c in enumerate(plan.checks)]
     flagged = flagged.select("*", *failed)
     return flagged.select("*", _quarantined(plan).alias(_QUARANTINED),
                           _reasons(plan, names).alias(REASONS))
+
+
+def _unreadable(check: Any, index: dict[str, int]) -> Column:
+    """True when a column the check reads failed its cast: such a value is not judged by checks."""
+    flags = [F.col(_cast_failed_name(index[c])) for c in check.columns if c in index]
+    return reduce(lambda a, b: a | b, flags, F.lit(False))
 
 
 def _null_mapped(column: Column, dtype: T.DataType, text_source: bool,

@@ -32,8 +32,12 @@ def run_domains(root: Path, engines: dict[str, str] = ENGINES) -> dict[str, Prod
     """Run the whole mesh, each domain on its engine; foreign keys and gold inputs in order."""
     project = load_project(root / "mesh.yaml")
     contracts = run_check(project.contract_dirs()).contracts
-    statuses = run_mesh(contracts, engines=engines, root=root / "lakehouse",
-                        extra_checks=lambda c: injected_checks(c, project))
+    statuses = run_mesh(
+        contracts,
+        engines=engines,
+        root=root / "lakehouse",
+        extra_checks=lambda c: injected_checks(c, project),
+    )
     return {s.ref: s for s in statuses}
 
 
@@ -50,7 +54,9 @@ def finance_view(statuses: dict[str, ProductStatus]) -> None:
     invoices = statuses["finance.invoices"].result
     assert invoices is not None
     print("Finance (duckdb): invoiced total per currency")
-    invoices.valid.aggregate("currency, sum(total_amount) AS total", "currency").order("currency").show()
+    invoices.valid.aggregate("currency, sum(total_amount) AS total", "currency").order(
+        "currency"
+    ).show()
 
 
 def hr_view(statuses: dict[str, ProductStatus]) -> None:
@@ -64,14 +70,19 @@ def hr_view(statuses: dict[str, ProductStatus]) -> None:
 
 def seed_example(root: Path) -> None:
     """One contract, one engine, one call: the seed orders example on DuckDB."""
-    result = DataProcessor(HERE / "seed" / "orders.yaml", engine="duckdb", root=root / "lakehouse") \
-        .run_source(HERE / "seed" / "orders.csv")
-    print(f"seed orders on duckdb: {result.rows_in} rows, {result.rows_valid} valid, "
-          f"{result.rows_quarantined} quarantined")
+    result = DataProcessor(
+        HERE / "seed" / "orders.yaml", engine="duckdb", root=root / "lakehouse"
+    ).run_source(HERE / "seed" / "orders.csv")
+    print(
+        f"seed orders on duckdb: {result.rows_in} rows, {result.rows_valid} valid, "
+        f"{result.rows_quarantined} quarantined"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--root", type=Path, default=HERE.parent)
     args = parser.parse_args()

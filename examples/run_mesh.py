@@ -22,10 +22,16 @@ from meshc.cli.mesh_cmd import run_project  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--engine", default="polars", help="run every domain on this engine (default: polars)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--engine", default="polars", help="run every domain on this engine (default: polars)"
+    )
     parser.add_argument("--rows", type=int, default=200, help="landing rows per dataset")
-    parser.add_argument("--root", type=Path, default=HERE.parent, help="project folder holding mesh.yaml")
+    parser.add_argument(
+        "--root", type=Path, default=HERE.parent, help="project folder holding mesh.yaml"
+    )
     args = parser.parse_args()
     root = args.root.resolve()
     generate(root, rows=args.rows)

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from meshc.contract import Contract
-    from meshc.loader import load_contract, loads_contract
-    from meshc.rules.compiler import compile_contract
-    from meshc.runner.processor import DataProcessor, RunResult
+if TYPE_CHECKING:  # re-exported lazily through __getattr__ (see _LAZY)
+    from meshc.contract import Contract  # noqa: F401
+    from meshc.loader import load_contract, loads_contract  # noqa: F401
+    from meshc.rules.compiler import compile_contract  # noqa: F401
+    from meshc.runner.processor import DataProcessor, RunResult  # noqa: F401
 
 _LAZY = {
     "Contract": "meshc.contract",

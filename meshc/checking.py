@@ -25,7 +25,9 @@ class CheckResult:
         return sum(d.severity is Severity.WARNING for d in self.diagnostics)
 
 
-def run_check(args: list[str], *, mesh_path: Path | None = None, base_ref: str | None = None) -> CheckResult:
+def run_check(
+    args: list[str], *, mesh_path: Path | None = None, base_ref: str | None = None
+) -> CheckResult:
     from meshc.loader import collect_contract
 
     files, problems = find_contracts(args)
@@ -54,10 +56,15 @@ def _check_unique_refs(result: CheckResult) -> None:
     seen: dict[str, Contract] = {}
     for c in result.contracts:
         if c.ref in seen:
-            result.diagnostics.append(Diagnostic(
-                "MC206", f"contract '{c.ref}' is also defined in {seen[c.ref].path}", c.path,
-                *(c.locator.value(("info", "name")) if c.locator else (0, 0)),
-                hint="each domain.name must be unique in the mesh"))
+            result.diagnostics.append(
+                Diagnostic(
+                    "MC206",
+                    f"contract '{c.ref}' is also defined in {seen[c.ref].path}",
+                    c.path,
+                    *(c.locator.value(("info", "name")) if c.locator else (0, 0)),
+                    hint="each domain.name must be unique in the mesh",
+                )
+            )
         else:
             seen[c.ref] = c
 

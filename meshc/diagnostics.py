@@ -85,7 +85,9 @@ def to_github(diagnostics: Sequence[Diagnostic]) -> str:
         kind = "error" if d.severity is Severity.ERROR else "warning"
         msg = d.message + (f" ({d.hint})" if d.hint else "")
         msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        lines.append(f"::{kind} file={d.path},line={d.line or 1},col={d.col or 1},title={d.code}::{msg}")
+        lines.append(
+            f"::{kind} file={d.path},line={d.line or 1},col={d.col or 1},title={d.code}::{msg}"
+        )
     return "\n".join(lines)
 
 
@@ -97,7 +99,7 @@ def to_junit(diagnostics: Sequence[Diagnostic], checked: Sequence[str], suite: s
     failures = sum(1 for ds in by_file.values() if any(x.severity is Severity.ERROR for x in ds))
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f"<testsuite name={quoteattr(suite)} tests=\"{len(by_file)}\" failures=\"{failures}\">",
+        f'<testsuite name={quoteattr(suite)} tests="{len(by_file)}" failures="{failures}">',
     ]
     for path, ds in sorted(by_file.items()):
         out.append(f"  <testcase classname={quoteattr(suite)} name={quoteattr(path)}>")

@@ -23,10 +23,18 @@ def find_contracts(args: list[str]) -> tuple[list[Path], list[Diagnostic]]:
                 problems.append(Diagnostic("MC004", "no contract files match this pattern", arg))
             found.update(dict.fromkeys(files))
         elif p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and _is_yaml(f) and _is_candidate(f))
+            files = sorted(
+                f for f in p.rglob("*") if f.is_file() and _is_yaml(f) and _is_candidate(f)
+            )
             if not files:
-                problems.append(Diagnostic("MC004", "no contracts (*.yaml) in this directory", arg,
-                                           hint="pass contract files, or a directory that holds them"))
+                problems.append(
+                    Diagnostic(
+                        "MC004",
+                        "no contracts (*.yaml) in this directory",
+                        arg,
+                        hint="pass contract files, or a directory that holds them",
+                    )
+                )
             found.update(dict.fromkeys(files))
         elif p.exists():
             found[p] = None

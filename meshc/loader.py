@@ -12,7 +12,16 @@ from typing import Any
 
 from meshc import schema_validation
 from meshc.contract import (
-    Contract, DatasetRule, Field, Info, Lineage, Output, Quarantine, RowRule, Source, Transform,
+    Contract,
+    DatasetRule,
+    Field,
+    Info,
+    Lineage,
+    Output,
+    Quarantine,
+    RowRule,
+    Source,
+    Transform,
     TransformInput,
 )
 from meshc.diagnostics import Diagnostic
@@ -20,8 +29,14 @@ from meshc.errors import ContractError
 from meshc.located_yaml import Locator, load_yaml_file, load_yaml_text
 from meshc.types import UnknownType, parse_type
 
-_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
-            ".ndjson": "ndjson", ".jsonl": "ndjson"}
+_FORMATS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
 
 
 def load_contract(path: str | Path, *, compile_rules: bool = True) -> Contract:
@@ -58,9 +73,14 @@ def _from_data(
     data: Any, locator: Locator, *, compile_rules: bool
 ) -> tuple[Contract | None, list[Diagnostic]]:
     if not isinstance(data, dict):
-        return None, [locator.diagnostic("MC003", "a contract must be a YAML mapping with "
-                                         "'info' and 'model' sections", (), hint="see the seed "
-                                         "example in docs/contract-reference.md")]
+        return None, [
+            locator.diagnostic(
+                "MC003",
+                "a contract must be a YAML mapping with 'info' and 'model' sections",
+                (),
+                hint="see the seed example in docs/contract-reference.md",
+            )
+        ]
     diagnostics = schema_validation.validate(data, locator)
     if diagnostics:
         # The model builder assumes schema-valid input; report what we have, but still look for
@@ -103,7 +123,11 @@ def _rule_problems_best_effort(data: dict[str, Any], loc: Locator) -> list[Diagn
             compile_sql(rule["sql"], columns)
         except RuleProblem as exc:
             if exc.code in ("MC301", "MC302", "MC303", "MC304", "MC305"):
-                out.append(loc.diagnostic(exc.code, exc.message, ("quality", "row_rules", i, "sql"), hint=exc.hint))
+                out.append(
+                    loc.diagnostic(
+                        exc.code, exc.message, ("quality", "row_rules", i, "sql"), hint=exc.hint
+                    )
+                )
     return out
 
 
@@ -118,9 +142,15 @@ def _model_problems(data: dict[str, Any], loc: Locator) -> list[Diagnostic]:
             continue
         name = f["name"]
         if name in seen:
-            out.append(loc.diagnostic("MC202", f"duplicate field '{name}'", ("model", "fields", i, "name"),
-                                      hint=f"first declared at line {loc.value(('model', 'fields', seen[name]))[0]}; "
-                                      "rename or remove one"))
+            out.append(
+                loc.diagnostic(
+                    "MC202",
+                    f"duplicate field '{name}'",
+                    ("model", "fields", i, "name"),
+                    hint=f"first declared at line {loc.value(('model', 'fields', seen[name]))[0]}; "
+                    "rename or remove one",
+                )
+            )
         else:
             seen[name] = i
     return out
@@ -141,17 +171,29 @@ def build_contract(data: dict[str, Any], loc: Locator) -> tuple[Contract | None,
     quality = data.get("quality", {})
     contract = Contract(
         info=Info(
-            version=str(info["version"]), name=info["name"], domain=info["domain"],
-            system=info.get("system"), owner=info.get("owner"), description=info.get("description"),
-            layer=info.get("layer"), tags=tuple(info.get("tags", ())),
+            version=str(info["version"]),
+            name=info["name"],
+            domain=info["domain"],
+            system=info.get("system"),
+            owner=info.get("owner"),
+            description=info.get("description"),
+            layer=info.get("layer"),
+            tags=tuple(info.get("tags", ())),
         ),
         fields=tuple(fields),
         row_rules=tuple(
-            RowRule(sql=r["sql"], jpath=("quality", "row_rules", i, "sql"), name=r.get("name"),
-                    description=r.get("description"), severity=r.get("severity", "error"))
+            RowRule(
+                sql=r["sql"],
+                jpath=("quality", "row_rules", i, "sql"),
+                name=r.get("name"),
+                description=r.get("description"),
+                severity=r.get("severity", "error"),
+            )
             for i, r in enumerate(quality.get("row_rules", []))
         ),
-        dataset_rules=tuple(_dataset_rule(r, i) for i, r in enumerate(quality.get("dataset_rules", []))),
+        dataset_rules=tuple(
+            _dataset_rule(r, i) for i, r in enumerate(quality.get("dataset_rules", []))
+        ),
         max_quarantine_ratio=quality.get("max_quarantine_ratio"),
         extra_columns=data["model"].get("extra_columns", "drop"),
         source=_source(data.get("source")),
@@ -166,11 +208,17 @@ def build_contract(data: dict[str, Any], loc: Locator) -> tuple[Contract | None,
     return contract, []
 
 
-def _field(raw: dict[str, Any], jpath: tuple[Any, ...], loc: Locator) -> tuple[Field | None, list[Diagnostic]]:
+def _field(
+    raw: dict[str, Any], jpath: tuple[Any, ...], loc: Locator
+) -> tuple[Field | None, list[Diagnostic]]:
     try:
         logical = parse_type(raw["type"])
     except UnknownType as exc:
-        return None, [loc.diagnostic("MC201", str(exc), (*jpath, "type"), hint="see docs/contract-reference.md#types")]
+        return None, [
+            loc.diagnostic(
+                "MC201", str(exc), (*jpath, "type"), hint="see docs/contract-reference.md#types"
+            )
+        ]
     problems = []
     if raw.get("pattern") is not None:
         from meshc.rules.regex import RegexProblem, check_regex
@@ -178,15 +226,33 @@ def _field(raw: dict[str, Any], jpath: tuple[Any, ...], loc: Locator) -> tuple[F
         try:
             check_regex(raw["pattern"])
         except RegexProblem as exc:
-            problems.append(loc.diagnostic("MC203", f"invalid pattern: {exc}", (*jpath, "pattern"), hint=exc.hint))
+            problems.append(
+                loc.diagnostic(
+                    "MC203", f"invalid pattern: {exc}", (*jpath, "pattern"), hint=exc.hint
+                )
+            )
     lo, hi = raw.get("min"), raw.get("max")
     if lo is not None and hi is not None and type(lo) is type(hi) and lo > hi:
-        problems.append(loc.diagnostic("MC204", f"min {lo!r} is greater than max {hi!r}", (*jpath, "min"),
-                                       hint="swap them"))
+        problems.append(
+            loc.diagnostic(
+                "MC204", f"min {lo!r} is greater than max {hi!r}", (*jpath, "min"), hint="swap them"
+            )
+        )
     if problems:
         return None, problems
-    keys = ("required", "unique", "primary_key", "description", "pii", "masking", "min", "max",
-            "pattern", "max_length", "references")
+    keys = (
+        "required",
+        "unique",
+        "primary_key",
+        "description",
+        "pii",
+        "masking",
+        "min",
+        "max",
+        "pattern",
+        "max_length",
+        "references",
+    )
     values = {k: raw[k] for k in keys if k in raw}
     if "accepted_values" in raw:
         values["accepted_values"] = tuple(raw["accepted_values"])
@@ -204,17 +270,25 @@ def _source(raw: dict[str, Any] | None) -> Source | None:
     if raw is None:
         return None
     options = raw.get("options", {})
-    fmt = raw.get("format") or _FORMATS.get(Path(re.sub(r"[*?\[].*$", "", raw["path"]) or raw["path"]).suffix.lower())
+    fmt = raw.get("format") or _FORMATS.get(
+        Path(re.sub(r"[*?\[].*$", "", raw["path"]) or raw["path"]).suffix.lower()
+    )
     if fmt is None:
         fmt = _FORMATS.get(Path(raw["path"]).suffix.lower())
-    return Source(path=raw["path"], format=fmt, delimiter=options.get("delimiter", ","),
-                  header=options.get("header", True),
-                  null_values=tuple(options.get("null_values", ("",))))
+    return Source(
+        path=raw["path"],
+        format=fmt,
+        delimiter=options.get("delimiter", ","),
+        header=options.get("header", True),
+        null_values=tuple(options.get("null_values", ("",))),
+    )
 
 
 def _transform(raw: dict[str, Any] | None) -> Transform | None:
     if raw is None:
         return None
-    inputs = tuple(TransformInput(ref=i["ref"], alias=i.get("alias", i["ref"].split(".")[1]))
-                   for i in raw["inputs"])
+    inputs = tuple(
+        TransformInput(ref=i["ref"], alias=i.get("alias", i["ref"].split(".")[1]))
+        for i in raw["inputs"]
+    )
     return Transform(inputs=inputs, sql=raw["sql"])

@@ -46,13 +46,26 @@ class Locator:
         return lines[line - 1] if 0 < line <= len(lines) else None
 
     def diagnostic(
-        self, code: str, message: str, jpath: JsonPath, *, hint: str | None = None,
-        at_key: bool = False, severity: Any = None,
+        self,
+        code: str,
+        message: str,
+        jpath: JsonPath,
+        *,
+        hint: str | None = None,
+        at_key: bool = False,
+        severity: Any = None,
     ) -> Diagnostic:
         line, col = self.key(jpath) if at_key else self.value(jpath)
         extra = {"severity": severity} if severity is not None else {}
         return Diagnostic(
-            code, message, self.path, line, col, hint=hint, source_line=self.line_text(line), **extra
+            code,
+            message,
+            self.path,
+            line,
+            col,
+            hint=hint,
+            source_line=self.line_text(line),
+            **extra,
         )
 
 
@@ -69,11 +82,19 @@ def load_yaml_text(text: str, path: str) -> tuple[Any, Locator]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ContractError([
-            Diagnostic("MC002", f"invalid YAML: {problem}", path, line, col,
-                       hint="check indentation and quoting on this line",
-                       source_line=locator.line_text(line))
-        ]) from None
+        raise ContractError(
+            [
+                Diagnostic(
+                    "MC002",
+                    f"invalid YAML: {problem}",
+                    path,
+                    line,
+                    col,
+                    hint="check indentation and quoting on this line",
+                    source_line=locator.line_text(line),
+                )
+            ]
+        ) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise ContractError([Diagnostic("MC002", f"invalid YAML: {exc}", path)]) from None
     return _plain(node, (), locator), locator
@@ -84,8 +105,16 @@ def load_yaml_file(path: str | Path) -> tuple[Any, Locator]:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ContractError([Diagnostic("MC001", "file not found", str(path),
-                                        hint="check the path, or run `meshc check` on a directory")]) from None
+        raise ContractError(
+            [
+                Diagnostic(
+                    "MC001",
+                    "file not found",
+                    str(path),
+                    hint="check the path, or run `meshc check` on a directory",
+                )
+            ]
+        ) from None
     except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
         raise ContractError([Diagnostic("MC001", f"cannot read file: {exc}", str(path))]) from None
     return load_yaml_text(text, str(path))

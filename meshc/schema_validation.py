@@ -60,21 +60,39 @@ def _translate(error: Any, loc: Locator) -> list[Diagnostic]:
         extra = [k for k in error.instance if k not in schema.get("properties", {})]
         return [
             loc.diagnostic(
-                "MC101", f"unknown key '{key}' in {where}", (*jpath, key), at_key=True,
+                "MC101",
+                f"unknown key '{key}' in {where}",
+                (*jpath, key),
+                at_key=True,
                 hint=did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
             )
             for key in extra
         ]
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return [loc.diagnostic("MC102", f"missing required key '{missing}' in {where}", jpath,
-                               at_key=True, hint=f"add '{missing}:' to {where}")]
+        return [
+            loc.diagnostic(
+                "MC102",
+                f"missing required key '{missing}' in {where}",
+                jpath,
+                at_key=True,
+                hint=f"add '{missing}:' to {where}",
+            )
+        ]
     if validator in ("enum", "const"):
         allowed = schema.get("enum") or [schema.get("const")]
         value = error.instance
-        hint = did_you_mean(str(value), [str(a) for a in allowed]) if isinstance(value, str) else None
-        return [loc.diagnostic("MC103", f"invalid value {json.dumps(value)} for {where}", jpath,
-                               hint=hint or f"expected one of: {', '.join(map(str, allowed))}")]
+        hint = (
+            did_you_mean(str(value), [str(a) for a in allowed]) if isinstance(value, str) else None
+        )
+        return [
+            loc.diagnostic(
+                "MC103",
+                f"invalid value {json.dumps(value)} for {where}",
+                jpath,
+                hint=hint or f"expected one of: {', '.join(map(str, allowed))}",
+            )
+        ]
     if validator == "anyOf" and jpath and jpath[-1] == "type":
         return [_unknown_type(error.instance, jpath, loc)]
     if validator == "oneOf" and isinstance(error.instance, dict):
@@ -82,8 +100,13 @@ def _translate(error: Any, loc: Locator) -> list[Diagnostic]:
     if validator == "type":
         expected = schema.get("type")
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
-        return [loc.diagnostic("MC104", f"{where} must be {_article(expected_text)}, "
-                                        f"got {_json_type(error.instance)}", jpath)]
+        return [
+            loc.diagnostic(
+                "MC104",
+                f"{where} must be {_article(expected_text)}, got {_json_type(error.instance)}",
+                jpath,
+            )
+        ]
     return [loc.diagnostic("MC105", f"invalid {where}: {error.message}", jpath)]
 
 
@@ -91,8 +114,12 @@ def _unknown_type(value: Any, jpath: JsonPath, loc: Locator) -> Diagnostic:
     from meshc.types import ALIASES
 
     hint = did_you_mean(str(value), [*ALIASES, "decimal(p,s)"]) if isinstance(value, str) else None
-    return loc.diagnostic("MC201", f"unknown type {json.dumps(value)}", jpath,
-                          hint=hint or "see docs/contract-reference.md#types")
+    return loc.diagnostic(
+        "MC201",
+        f"unknown type {json.dumps(value)}",
+        jpath,
+        hint=hint or "see docs/contract-reference.md#types",
+    )
 
 
 def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
@@ -107,9 +134,15 @@ def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
     kind = error.instance.get(key)
     if kind not in kinds:
         hint = did_you_mean(str(kind), kinds) if isinstance(kind, str) else None
-        return [loc.diagnostic("MC103", f"unknown {key} {json.dumps(kind)}",
-                               (*jpath, key) if kind is not None else jpath, at_key=kind is None,
-                               hint=hint or f"expected one of: {', '.join(kinds)}")]
+        return [
+            loc.diagnostic(
+                "MC103",
+                f"unknown {key} {json.dumps(kind)}",
+                (*jpath, key) if kind is not None else jpath,
+                at_key=kind is None,
+                hint=hint or f"expected one of: {', '.join(kinds)}",
+            )
+        ]
     from jsonschema import Draft202012Validator
 
     sub = Draft202012Validator(kinds[kind])
@@ -132,8 +165,14 @@ def _describe(jpath: JsonPath) -> str:
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def _article(text: str) -> str:

@@ -62,13 +62,22 @@ TIMESTAMP = LogicalType(Kind.TIMESTAMP)
 TIMESTAMP_TZ = LogicalType(Kind.TIMESTAMP_TZ)
 
 ALIASES: dict[str, LogicalType] = {
-    "string": STRING, "varchar": STRING, "text": STRING,
-    "integer": INTEGER, "int": INTEGER, "bigint": INTEGER, "long": INTEGER,
-    "float": FLOAT, "double": FLOAT,
-    "boolean": BOOLEAN, "bool": BOOLEAN,
+    "string": STRING,
+    "varchar": STRING,
+    "text": STRING,
+    "integer": INTEGER,
+    "int": INTEGER,
+    "bigint": INTEGER,
+    "long": INTEGER,
+    "float": FLOAT,
+    "double": FLOAT,
+    "boolean": BOOLEAN,
+    "bool": BOOLEAN,
     "date": DATE,
-    "timestamp": TIMESTAMP, "datetime": TIMESTAMP,
-    "timestamp with time zone": TIMESTAMP_TZ, "timestamptz": TIMESTAMP_TZ,
+    "timestamp": TIMESTAMP,
+    "datetime": TIMESTAMP,
+    "timestamp with time zone": TIMESTAMP_TZ,
+    "timestamptz": TIMESTAMP_TZ,
 }
 _DECIMAL = re.compile(r"^(?:decimal|numeric)\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 MAX_DECIMAL_PRECISION = 38  # the common maximum of Polars, DuckDB, Spark and Arrow
@@ -87,7 +96,9 @@ def parse_type(text: str) -> LogicalType:
     if match:
         precision, scale = int(match.group(1)), int(match.group(2))
         if not 1 <= precision <= MAX_DECIMAL_PRECISION:
-            raise UnknownType(f"decimal precision must be 1..{MAX_DECIMAL_PRECISION}, got {precision}")
+            raise UnknownType(
+                f"decimal precision must be 1..{MAX_DECIMAL_PRECISION}, got {precision}"
+            )
         if scale > precision:
             raise UnknownType(f"decimal scale {scale} exceeds precision {precision}")
         return LogicalType(Kind.DECIMAL, precision, scale)

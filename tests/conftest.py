@@ -12,8 +12,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def run_meshc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user or CI would."""
-    return subprocess.run([sys.executable, "-m", "meshc", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "meshc", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=300,
+    )
 
 
 @pytest.fixture

@@ -41,15 +41,18 @@ def test_five_problems_in_one_run() -> None:
 
 def test_text_output_shows_line_and_caret() -> None:
     proc = run_meshc("check", str(FIXTURES / "five_problems.yaml"))
-    assert "five_problems.yaml:5:34: MC201 unknown type \"flaot\"" in proc.stdout
+    assert 'five_problems.yaml:5:34: MC201 unknown type "flaot"' in proc.stdout
     assert "type: flaot}" in proc.stdout and "^" in proc.stdout
     assert "hint: did you mean 'float'?" in proc.stdout
 
 
-@pytest.mark.parametrize("fmt,needle", [
-    ("github", "::error file="),
-    ("junit", "<testsuite name=\"meshc check\""),
-])
+@pytest.mark.parametrize(
+    "fmt,needle",
+    [
+        ("github", "::error file="),
+        ("junit", '<testsuite name="meshc check"'),
+    ],
+)
 def test_machine_formats(fmt: str, needle: str) -> None:
     proc = run_meshc("check", "--format", fmt, str(FIXTURES / "five_problems.yaml"))
     assert proc.returncode == 1
@@ -61,10 +64,13 @@ def test_strict_turns_warnings_into_failures(seed_contract: Path) -> None:
     assert run_meshc("check", "--strict", str(seed_contract)).returncode == 1
 
 
-@pytest.mark.parametrize("text,code", [
-    ("info: [unclosed\n", "MC002"),
-    ("- just\n- a list\n", "MC003"),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("info: [unclosed\n", "MC002"),
+        ("- just\n- a list\n", "MC003"),
+    ],
+)
 def test_broken_files_get_their_own_message(tmp_path: Path, text: str, code: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text)
@@ -86,7 +92,8 @@ def test_usage_error_exits_2() -> None:
 
 def test_dataset_rule_errors_are_located(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         info: {version: 1, name: t, domain: d}
         model:
           fields:
@@ -95,7 +102,8 @@ def test_dataset_rule_errors_are_located(tmp_path: Path) -> None:
           dataset_rules:
             - {type: uniq, columns: [a]}
             - {type: null_ratio, column: a}
-        """))
+        """)
+    )
     result = run_check([str(path)])
     messages = {(d.code, d.line): d for d in result.diagnostics}
     assert ("MC103", 7) in messages and "unique" in (messages[("MC103", 7)].hint or "")
@@ -109,7 +117,9 @@ def test_check_imports_no_dataframe_engine(seed_contract: Path) -> None:
         "heavy = [m for m in ('polars', 'pandas', 'duckdb', 'pyspark', 'great_expectations', 'pandera', 'pyarrow') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(seed_contract)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(seed_contract)], capture_output=True, text=True
+    )
     assert "HEAVY=\n" in proc.stdout, proc.stdout + proc.stderr
 
 

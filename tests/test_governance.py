@@ -46,8 +46,11 @@ def test_pii_leak_into_silver_fails_naming_the_policy(mesh_copy: Path) -> None:
 
 
 def test_dropped_money_rule_fails(mesh_copy: Path) -> None:
-    _edit(mesh_copy / "contracts/crm/orders.yaml",
-          '    - {name: order_amount_non_negative, sql: "order_amount >= 0"}\n', "")
+    _edit(
+        mesh_copy / "contracts/crm/orders.yaml",
+        '    - {name: order_amount_non_negative, sql: "order_amount >= 0"}\n',
+        "",
+    )
     (d,) = [d for d in _diagnostics(mesh_copy) if d["code"] == "MC405"]
     assert "money_is_non_negative" in str(d["message"]) and "order_amount" in str(d["message"])
 
@@ -59,9 +62,11 @@ def test_undeclared_domain_fails_with_a_suggestion(mesh_copy: Path) -> None:
 
 
 def test_naive_event_timestamp_and_naming(mesh_copy: Path) -> None:
-    _edit(mesh_copy / "contracts/crm/orders.yaml",
-          "name: placed_at, type: timestamp with time zone",
-          "name: placedAt, type: timestamp")
+    _edit(
+        mesh_copy / "contracts/crm/orders.yaml",
+        "name: placed_at, type: timestamp with time zone",
+        "name: placedAt, type: timestamp",
+    )
     codes = {(d["code"], str(d["message"]).split("'")[1]) for d in _diagnostics(mesh_copy)}
     assert ("MC406", "timestamps_in_utc") in codes and ("MC401", "snake_case_names") in codes
 
@@ -78,8 +83,10 @@ def test_money_policy_injects_missing_rules_at_run_time(mesh_copy: Path) -> None
     assert check.id == "money_is_non_negative:order_amount" and check.rule == "order_amount >= 0"
     data = mesh_copy / "orders.csv"
     header = ",".join(contract.field_names)
-    row = ("ORD-0000001,C1,P1,pending,2024-01-02,{amount},,1,USD,"
-           "2024-01-02T10:00:00Z,2024-01-02 11:00:00")
+    row = (
+        "ORD-0000001,C1,P1,pending,2024-01-02,{amount},,1,USD,"
+        "2024-01-02T10:00:00Z,2024-01-02 11:00:00"
+    )
     second = row.replace("0000001", "0000002").replace("T10:", "T12:")
     data.write_text("\n".join([header, row.format(amount="-5"), second.format(amount="5")]))
     result = DataProcessor(contract, extra_checks=(check,)).run_source(data, write=False)

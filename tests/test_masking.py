@@ -16,7 +16,8 @@ ENGINES = ["polars", "pandas", "duckdb", pytest.param("spark", marks=pytest.mark
 @pytest.fixture
 def pii_contract(tmp_path: Path) -> tuple[Path, Path]:
     contract = tmp_path / "people.yaml"
-    contract.write_text(textwrap.dedent("""\
+    contract.write_text(
+        textwrap.dedent("""\
         info: {version: 1, name: people, domain: hr, layer: silver}
         model:
           fields:
@@ -25,7 +26,8 @@ def pii_contract(tmp_path: Path) -> tuple[Path, Path]:
             - {name: ssn, type: string, pii: true, masking: partial, pattern: '^[0-9]{3}-[0-9]{2}-[0-9]{4}$'}
             - {name: name, type: string, pii: true, masking: redact}
             - {name: salary, type: integer, pii: true, masking: nullify, min: 0}
-        """))
+        """)
+    )
     data = tmp_path / "people.csv"
     data.write_text(
         "id,email,ssn,name,salary\n"

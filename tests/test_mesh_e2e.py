@@ -17,7 +17,12 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 from generate_landing import generate  # noqa: E402
 
-ENGINES = ["polars", "duckdb", "pandas", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow])]
+ENGINES = [
+    "polars",
+    "duckdb",
+    "pandas",
+    pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow]),
+]
 
 
 @pytest.fixture
@@ -47,14 +52,18 @@ def _text(key: object) -> str | None:
 def test_quarantines_hold_exactly_the_generated_defects(engine: str, mesh_dir: Path) -> None:
     statuses = {s.ref: s for s in _run(mesh_dir, engine)}
     assert len(statuses) == 15
-    assert all(s.error is None for s in statuses.values()), {r: s.error for r, s in statuses.items()}
+    assert all(s.error is None for s in statuses.values()), {
+        r: s.error for r, s in statuses.items()
+    }
     expected = json.loads((mesh_dir / "landing" / "_expected_defects.json").read_text())["datasets"]
     for ref, entry in expected.items():
         result = statuses[ref].result
         assert result is not None
         key = entry["primary_key"]
-        got = Counter((_text(row[key]), tuple(r["rule_id"] for r in row["_meshc_reasons"]))
-                      for row in result.quarantine_arrow().to_pylist())
+        got = Counter(
+            (_text(row[key]), tuple(r["rule_id"] for r in row["_meshc_reasons"]))
+            for row in result.quarantine_arrow().to_pylist()
+        )
         want = Counter((_text(d["key"]), tuple(d["rule_ids"])) for d in entry["defects"])
         assert got == want, ref
         assert result.rows_in == entry["rows"] == result.rows_valid + result.rows_quarantined
@@ -70,12 +79,23 @@ def test_gold_lineage_names_its_inputs(mesh_dir: Path) -> None:
     tree = trace("gold.revenue_analytics", mesh_dir / "lakehouse")
     upstream = {u["ref"]: u for u in tree["upstream"]}
     assert set(upstream) == {"crm.orders", "finance.invoices"}
-    assert upstream["crm.orders"]["system"] == "shopify" and upstream["crm.orders"]["domain"] == "crm"
+    assert (
+        upstream["crm.orders"]["system"] == "shopify" and upstream["crm.orders"]["domain"] == "crm"
+    )
     assert upstream["finance.invoices"]["domain"] == "finance"
     latest = json.loads((mesh_dir / "lakehouse/_meshc/runs/crm/orders/latest.json").read_text())
     assert upstream["crm.orders"]["run_id"] == latest["run_id"]
-    event = json.loads(Path(str(next((mesh_dir / "lakehouse/_meshc/runs/gold/revenue_analytics")
-                                     .glob("*.openlineage.json")))).read_text())
+    event = json.loads(
+        Path(
+            str(
+                next(
+                    (mesh_dir / "lakehouse/_meshc/runs/gold/revenue_analytics").glob(
+                        "*.openlineage.json"
+                    )
+                )
+            )
+        ).read_text()
+    )
     assert {i["name"] for i in event["inputs"]} == {"crm.orders", "finance.invoices"}
 
 
@@ -86,9 +106,27 @@ def test_domain_pipelines_script_runs_each_domain_on_its_engine(tmp_path: Path) 
 
     shutil.copy(ROOT / "mesh.yaml", tmp_path / "mesh.yaml")
     shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "domain_pipelines.py"), "--rows", "60",
-                           "--root", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "domain_pipelines.py"),
+            "--rows",
+            "60",
+            "--root",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for line in ("│ crm     │ orders", "│ spark  │", "│ duckdb │", "CRM (spark): orders by status",
-                 "Finance (duckdb)", "HR (polars)", "seed orders on duckdb: 12 rows, 7 valid, 5 quarantined"):
+    for line in (
+        "│ crm     │ orders",
+        "│ spark  │",
+        "│ duckdb │",
+        "CRM (spark): orders by status",
+        "Finance (duckdb)",
+        "HR (polars)",
+        "seed orders on duckdb: 12 rows, 7 valid, 5 quarantined",
+    ):
         assert line in proc.stdout, line

@@ -17,8 +17,12 @@ def test_walkthrough_notebook_executes(tmp_path: Path, monkeypatch: pytest.Monke
 
     notebook = nbformat.read(ROOT / "examples" / "mesh_walkthrough.ipynb", as_version=4)
     monkeypatch.setenv("MESHC_REPO", str(ROOT))  # the kernel inherits the environment
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()
     outputs = "".join(str(o.get("text", "")) for c in notebook.cells for o in c.get("outputs", []))
     assert "all quarantines match the planted defects" in outputs

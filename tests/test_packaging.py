@@ -15,8 +15,23 @@ pytestmark = pytest.mark.slow
 
 
 def test_wheel_contains_schemas_and_entry_point(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     (wheel,) = tmp_path.glob("meshc-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for schema in ("contract", "mesh", "run-report"):

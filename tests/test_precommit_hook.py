@@ -27,9 +27,22 @@ def test_hook_runs_through_pre_commit(tmp_path: Path) -> None:
     bad = repo / "contracts" / "orders.yaml"
     shutil.copy(FIXTURES / "five_problems.yaml", bad)
     _git(repo, "add", ".")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    cmd = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "meshc-check",
-           "--files", "contracts/orders.yaml", "--verbose"]
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "try-repo",
+        str(ROOT),
+        "meshc-check",
+        "--files",
+        "contracts/orders.yaml",
+        "--verbose",
+    ]
     failed = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "MC201" in failed.stdout and "orders.yaml:5:34" in failed.stdout

@@ -38,7 +38,8 @@ def test_hostile_sql_is_rejected(sql: str) -> None:
 def test_check_rejects_hostile_rules_with_a_location(tmp_path: Path, sql: str) -> None:
     path = tmp_path / "c.yaml"
     quoted = sql.replace("'", "''")
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         info: {{version: 1, name: orders, domain: crm}}
         model:
           fields:
@@ -47,7 +48,8 @@ def test_check_rejects_hostile_rules_with_a_location(tmp_path: Path, sql: str) -
         quality:
           row_rules:
             - sql: '{quoted}'
-        """))
+        """)
+    )
     result = run_check([str(path)])
     assert result.errors == 1
     (diag,) = result.diagnostics
@@ -57,7 +59,9 @@ def test_check_rejects_hostile_rules_with_a_location(tmp_path: Path, sql: str) -
 
 def test_semicolon_inside_a_string_is_data() -> None:
     lowered = compile_sql("order_id = 'a; DROP TABLE x; --'", COLUMNS)
-    assert isinstance(lowered, ir.Compare) and lowered.right == ir.Lit("a; DROP TABLE x; --", STRING)
+    assert isinstance(lowered, ir.Compare) and lowered.right == ir.Lit(
+        "a; DROP TABLE x; --", STRING
+    )
 
 
 def test_unknown_column_suggests_the_close_name() -> None:
@@ -72,12 +76,15 @@ def test_column_case_is_as_declared() -> None:
     assert "order_amount" in (info.value.hint or "")
 
 
-@pytest.mark.parametrize("sql,hint", [
-    ("order_date > 5", "CAST"),
-    ("order_date > '2024-01-01'", "DATE '2024-01-01'"),
-    ("order_id + 1 > 2", "CONCAT"),
-    ("LENGTH(qty) > 1", "CAST"),
-])
+@pytest.mark.parametrize(
+    "sql,hint",
+    [
+        ("order_date > 5", "CAST"),
+        ("order_date > '2024-01-01'", "DATE '2024-01-01'"),
+        ("order_id + 1 > 2", "CONCAT"),
+        ("LENGTH(qty) > 1", "CAST"),
+    ],
+)
 def test_type_errors_are_compile_errors(sql: str, hint: str) -> None:
     with pytest.raises(RuleProblem) as info:
         compile_sql(sql, COLUMNS)
@@ -105,7 +112,9 @@ def test_non_portable_regex_is_rejected() -> None:
 
 def test_date_arithmetic_and_literals() -> None:
     lowered = compile_sql("order_date >= CURRENT_DATE - INTERVAL '30' DAY", COLUMNS)
-    assert lowered == ir.Compare(">=", ir.Col("order_date", DATE), ir.DateAdd(ir.CurrentDate(), -30, "day"))
+    assert lowered == ir.Compare(
+        ">=", ir.Col("order_date", DATE), ir.DateAdd(ir.CurrentDate(), -30, "day")
+    )
     bound = ir.bind_now(lowered, __import__("datetime").date(2024, 3, 1), None)
     assert isinstance(bound, ir.Compare) and isinstance(bound.right, ir.DateAdd)
     assert bound.right.operand == ir.Lit(__import__("datetime").date(2024, 3, 1), DATE)

@@ -29,8 +29,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """meshc: one YAML contract, enforced identically on Polars, pandas, DuckDB and Spark."""
 
@@ -72,6 +73,9 @@ def main() -> None:
     except Exception as exc:  # the CLI's last line of defence
         if os.environ.get("MESHC_DEBUG"):
             raise
-        typer.echo(f"internal error: {type(exc).__name__}: {exc} "
-                   "(please report this; set MESHC_DEBUG=1 for a traceback)", err=True)
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(please report this; set MESHC_DEBUG=1 for a traceback)",
+            err=True,
+        )
         sys.exit(2)

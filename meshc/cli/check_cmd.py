@@ -12,12 +12,19 @@ from meshc.cli.output import CheckFormat
 def register(app: typer.Typer) -> None:
     @app.command("check")
     def check(
-        paths: list[str] = typer.Argument(None, help="Contract files, directories or globs \\[default: contracts/]."),
+        paths: list[str] = typer.Argument(
+            None, help="Contract files, directories or globs \\[default: contracts/]."
+        ),
         fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
         strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
-        mesh: Path = typer.Option(None, "--mesh", help="mesh.yaml with governance policies "
-                                  "\\[default: ./mesh.yaml when present]."),
-        base: str = typer.Option(None, "--base", help="Git ref to compare against for breaking changes."),
+        mesh: Path = typer.Option(
+            None,
+            "--mesh",
+            help="mesh.yaml with governance policies \\[default: ./mesh.yaml when present].",
+        ),
+        base: str = typer.Option(
+            None, "--base", help="Git ref to compare against for breaking changes."
+        ),
     ) -> None:
         """Validate contracts: JSON Schema, rule compilation, governance and breaking changes.
 

@@ -12,8 +12,12 @@ def register(app: typer.Typer) -> None:
     @app.command("mesh")
     def mesh(
         project: Path = typer.Option(Path("mesh.yaml"), "--mesh", help="The mesh project file."),
-        engine: str = typer.Option(None, "--engine", "-e", help="Run every domain on this engine "
-                                   "\\[default: each domain's default_engine]."),
+        engine: str = typer.Option(
+            None,
+            "--engine",
+            "-e",
+            help="Run every domain on this engine \\[default: each domain's default_engine].",
+        ),
         root: Path = typer.Option(None, "--root", help="Lakehouse root \\[default: mesh.yaml's]."),
     ) -> None:
         """Run every contract of the mesh in dependency order and print the data-product table.
@@ -24,7 +28,9 @@ def register(app: typer.Typer) -> None:
     @app.command("graph")
     def graph(
         paths: list[str] = typer.Argument(None, help="Contracts \\[default: contracts/]."),
-        mermaid: bool = typer.Option(False, "--mermaid", help="Print a Mermaid diagram instead of a tree."),
+        mermaid: bool = typer.Option(
+            False, "--mermaid", help="Print a Mermaid diagram instead of a tree."
+        ),
     ) -> None:
         """Show domains, contracts and their dependencies (foreign keys, gold inputs)."""
         from meshc.mesh.graph import build_graph
@@ -41,7 +47,9 @@ def register(app: typer.Typer) -> None:
         for ref in g.order():
             c = g.contracts[ref]
             branch = domains.setdefault(c.info.domain, tree.add(f"[bold]{c.info.domain}[/bold]"))
-            node = branch.add(f"{c.info.name} [dim]({c.info.system or '-'}, v{c.info.version})[/dim]")
+            node = branch.add(
+                f"{c.info.name} [dim]({c.info.system or '-'}, v{c.info.version})[/dim]"
+            )
             for parent in g.parents[ref]:
                 node.add(f"← {parent}")
         Console().print(tree)
@@ -64,8 +72,10 @@ def register(app: typer.Typer) -> None:
 
         def add(node: Tree, rec: dict) -> None:  # type: ignore[type-arg]
             for up in rec.get("upstream", []):
-                child = node.add(f"{up['ref']} [dim]domain={up['domain']} system={up['system']} "
-                                 f"v{up['version']} run={up['run_id']}[/dim]")
+                child = node.add(
+                    f"{up['ref']} [dim]domain={up['domain']} system={up['system']} "
+                    f"v{up['version']} run={up['run_id']}[/dim]"
+                )
                 add(child, up)
 
         top = Tree(f"[bold]{result['ref']}[/bold] run={result['run_id']}")
@@ -94,8 +104,13 @@ def run_project(project: Path, engine: str | None, root: Path | None):  # type: 
     contracts = _contracts(proj.contract_dirs())
     engines = {} if engine else proj.engines
     with stderr().status("meshc mesh: starting") as status:
-        statuses = run_mesh(contracts, engines=engines, default_engine=engine or "polars",
-                            root=root or proj.root, progress=lambda m: status.update(f"meshc mesh: {m}"),
-                            extra_checks=lambda c: injected_checks(c, proj))
+        statuses = run_mesh(
+            contracts,
+            engines=engines,
+            default_engine=engine or "polars",
+            root=root or proj.root,
+            progress=lambda m: status.update(f"meshc mesh: {m}"),
+            extra_checks=lambda c: injected_checks(c, proj),
+        )
     render_products(statuses, title=f"{proj.name}: data products")
     return statuses

@@ -15,8 +15,20 @@ def render_products(statuses: Sequence[ProductStatus], title: str = "data produc
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table("domain", "data product", "engine", "rows", "valid", "quarantined", "pass rate",
-                  "freshness", "last run", "trust", title=title, title_justify="left")
+    table = Table(
+        "domain",
+        "data product",
+        "engine",
+        "rows",
+        "valid",
+        "quarantined",
+        "pass rate",
+        "freshness",
+        "last run",
+        "trust",
+        title=title,
+        title_justify="left",
+    )
     now = dt.datetime.now(dt.timezone.utc).strftime("%H:%M:%SZ")
     for s in statuses:
         color = _TRUST[s.trust]
@@ -26,8 +38,18 @@ def render_products(statuses: Sequence[ProductStatus], title: str = "data produc
             table.add_row(s.domain, name, s.engine, "-", "-", "-", "-", "-", "-", trust)
             continue
         r = s.result
-        table.add_row(s.domain, name, s.engine, f"{r.rows_in:,}", f"{r.rows_valid:,}",
-                      f"{r.rows_quarantined:,}", f"{r.pass_rate:.1%}", s.freshness, now, trust)
+        table.add_row(
+            s.domain,
+            name,
+            s.engine,
+            f"{r.rows_in:,}",
+            f"{r.rows_valid:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.pass_rate:.1%}",
+            s.freshness,
+            now,
+            trust,
+        )
     console = Console(highlight=False)
     if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
         console = Console(highlight=False, width=120)
@@ -37,4 +59,5 @@ def render_products(statuses: Sequence[ProductStatus], title: str = "data produc
             console.print(f"[red]{escape(s.ref)}[/red]: {escape(s.error)}")
         elif s.result is not None and not s.result.ok:
             for d in s.result.failed_dataset_rules:
-                console.print(f"[red]{escape(s.ref)}[/red]: dataset rule {escape(d.id)} failed: {escape(d.message)}")
+                what = f"dataset rule {escape(d.id)} failed: {escape(d.message)}"
+                console.print(f"[red]{escape(s.ref)}[/red]: {what}")

@@ -33,10 +33,14 @@ def render_diagnostics_text(diagnostics: Sequence[Diagnostic], files: int) -> No
     console = stdout()
     for d in sorted(diagnostics, key=sort_key):
         color = "red" if d.severity is Severity.ERROR else "yellow"
-        console.print(f"[bold]{escape(d.location())}[/bold]: [{color}]{d.code}[/{color}] {escape(d.message)}")
+        console.print(
+            f"[bold]{escape(d.location())}[/bold]: [{color}]{d.code}[/{color}] {escape(d.message)}"
+        )
         if d.source_line is not None:
             console.print(f"  [dim]{d.line:>4} |[/dim] {escape(d.source_line)}")
-            console.print("  [dim]     |[/dim] " + " " * max(d.col - 1, 0) + f"[{color}]^[/{color}]")
+            console.print(
+                "  [dim]     |[/dim] " + " " * max(d.col - 1, 0) + f"[{color}]^[/{color}]"
+            )
         if d.hint:
             console.print(f"  [cyan]hint:[/cyan] {escape(d.hint)}")
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
@@ -44,4 +48,7 @@ def render_diagnostics_text(diagnostics: Sequence[Diagnostic], files: int) -> No
     if errors:
         console.print(f"[red]✗[/red] {errors} error(s), {warnings} warning(s) in {files} file(s)")
     else:
-        console.print(f"[green]✓[/green] {files} contract(s) OK" + (f", {warnings} warning(s)" if warnings else ""))
+        console.print(
+            f"[green]✓[/green] {files} contract(s) OK"
+            + (f", {warnings} warning(s)" if warnings else "")
+        )

@@ -30,7 +30,9 @@ def parse_fail_on(value: str | None) -> float | None:
     try:
         ratio = float(value[:-1]) / 100 if value.endswith("%") else float(value)
     except ValueError:
-        raise typer.BadParameter("use any, never, a percentage like 5% or a ratio like 0.05") from None
+        raise typer.BadParameter(
+            "use any, never, a percentage like 5% or a ratio like 0.05"
+        ) from None
     if not 0 <= ratio <= 1:
         raise typer.BadParameter("the ratio must be between 0 and 1 (0% and 100%)")
     return ratio
@@ -40,18 +42,54 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         contract: Path = typer.Option(None, "--contract", "-c", help="The contract YAML."),
-        run_all: bool = typer.Option(False, "--all", help="Run every contract of the mesh (mesh.yaml) "
-                                     "in dependency order; same as `meshc mesh`."),
-        source: str = typer.Option(None, "--source", "-s", help="File, directory or glob \\[default: the contract's source]."),
-        engine: EngineName = typer.Option(None, "--engine", "-e", help="Execution engine \\[default: polars; "
-                                          "with --all, each domain's engine from mesh.yaml]."),
-        output: Path = typer.Option(None, "--output", "-o", help="Valid rows file \\[default: <root>/<output.target>/data.parquet]."),
-        quarantine: Path = typer.Option(None, "--quarantine", "-q", help="Quarantine file \\[default: <root>/<quarantine.target>/data.parquet]."),
-        root: Path = typer.Option(Path("lakehouse"), "--root", help="Lakehouse root for declared targets and run records."),
-        show_quarantine: bool = typer.Option(False, "--show-quarantine", help="Print every quarantined row with its reasons."),
-        fmt: RunFormat = typer.Option(RunFormat.text, "--format", "-f", help="Report format on stdout."),
-        fail_on: str = typer.Option(None, "--fail-on", help="Exit 1 when the quarantined share exceeds this: any, 5%, 0.05, never."),
-        no_write: bool = typer.Option(False, "--no-write", help="Validate and report only; write nothing."),
+        run_all: bool = typer.Option(
+            False,
+            "--all",
+            help="Run every contract of the mesh (mesh.yaml) "
+            "in dependency order; same as `meshc mesh`.",
+        ),
+        source: str = typer.Option(
+            None,
+            "--source",
+            "-s",
+            help="File, directory or glob \\[default: the contract's source].",
+        ),
+        engine: EngineName = typer.Option(
+            None,
+            "--engine",
+            "-e",
+            help="Execution engine \\[default: polars; "
+            "with --all, each domain's engine from mesh.yaml].",
+        ),
+        output: Path = typer.Option(
+            None,
+            "--output",
+            "-o",
+            help="Valid rows file \\[default: <root>/<output.target>/data.parquet].",
+        ),
+        quarantine: Path = typer.Option(
+            None,
+            "--quarantine",
+            "-q",
+            help="Quarantine file \\[default: <root>/<quarantine.target>/data.parquet].",
+        ),
+        root: Path = typer.Option(
+            Path("lakehouse"), "--root", help="Lakehouse root for declared targets and run records."
+        ),
+        show_quarantine: bool = typer.Option(
+            False, "--show-quarantine", help="Print every quarantined row with its reasons."
+        ),
+        fmt: RunFormat = typer.Option(
+            RunFormat.text, "--format", "-f", help="Report format on stdout."
+        ),
+        fail_on: str = typer.Option(
+            None,
+            "--fail-on",
+            help="Exit 1 when the quarantined share exceeds this: any, 5%, 0.05, never.",
+        ),
+        no_write: bool = typer.Option(
+            False, "--no-write", help="Validate and report only; write nothing."
+        ),
     ) -> None:
         """Validate a source: valid rows to the output, failing rows to the quarantine with reasons.
 
@@ -65,8 +103,11 @@ def register(app: typer.Typer) -> None:
         if run_all:
             from meshc.cli.mesh_cmd import run_project
 
-            statuses = run_project(Path("mesh.yaml"), engine.value if engine else None,
-                                   None if root == Path("lakehouse") else root)
+            statuses = run_project(
+                Path("mesh.yaml"),
+                engine.value if engine else None,
+                None if root == Path("lakehouse") else root,
+            )
             raise typer.Exit(0 if all(s.trust in ("trusted", "degraded") for s in statuses) else 1)
         if contract is None:
             raise typer.BadParameter("give --contract C.yaml, or --all for the whole mesh")
@@ -74,9 +115,15 @@ def register(app: typer.Typer) -> None:
         err = stderr()
         try:
             with err.status("meshc run: starting", spinner="dots") as status:
-                processor = DataProcessor(contract, (engine or EngineName.polars).value, root=root,
-                                          progress=lambda msg: status.update(f"meshc run: {msg}"))
-                result = processor.run_source(source, output=output, quarantine=quarantine, write=not no_write)
+                processor = DataProcessor(
+                    contract,
+                    (engine or EngineName.polars).value,
+                    root=root,
+                    progress=lambda msg: status.update(f"meshc run: {msg}"),
+                )
+                result = processor.run_source(
+                    source, output=output, quarantine=quarantine, write=not no_write
+                )
         except ContractError as exc:
             from meshc.cli.output import render_diagnostics_text
 
@@ -95,7 +142,9 @@ def register(app: typer.Typer) -> None:
             if show_quarantine:
                 from meshc.runner.report import sample_quarantine
 
-                rows = sample_quarantine(processor.engine, result.quarantine, result.rows_quarantined)
+                rows = sample_quarantine(
+                    processor.engine, result.quarantine, result.rows_quarantined
+                )
             run_render.render_text(report, show_quarantine, rows)
         over = threshold is not None and result.quarantine_ratio > threshold
         if over:

@@ -7,7 +7,9 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 
-def render_text(report: dict[str, Any], show_quarantine: bool, quarantine_rows: list[dict[str, Any]]) -> None:
+def render_text(
+    report: dict[str, Any], show_quarantine: bool, quarantine_rows: list[dict[str, Any]]
+) -> None:
     from rich.console import Console
     from rich.markup import escape as esc
     from rich.table import Table
@@ -15,24 +17,57 @@ def render_text(report: dict[str, Any], show_quarantine: bool, quarantine_rows: 
     console = Console(highlight=False)
     rows = report["rows"]
     status = "[green]OK[/green]" if report["status"] == "ok" else "[red]FAILED[/red]"
-    console.print(f"[bold]{esc(report['contract']['ref'])}[/bold] v{report['contract']['version']} "
-                  f"on [cyan]{report['engine']}[/cyan] from {esc(report['source'])}: {status}")
-    console.print(f"  rows in {rows['in']:,} · valid {rows['valid']:,} · quarantined {rows['quarantined']:,}"
-                  f" · pass rate {report['pass_rate']:.2%} · {report['elapsed_seconds']:.2f}s")
-    table = Table("rule", "kind", "severity", "failures", "definition", title="row checks", title_justify="left")
+    console.print(
+        f"[bold]{esc(report['contract']['ref'])}[/bold] v{report['contract']['version']} "
+        f"on [cyan]{report['engine']}[/cyan] from {esc(report['source'])}: {status}"
+    )
+    console.print(
+        f"  rows in {rows['in']:,} · valid {rows['valid']:,} · quarantined {rows['quarantined']:,}"
+        f" · pass rate {report['pass_rate']:.2%} · {report['elapsed_seconds']:.2f}s"
+    )
+    table = Table(
+        "rule",
+        "kind",
+        "severity",
+        "failures",
+        "definition",
+        title="row checks",
+        title_justify="left",
+    )
     for r in report["rules"]:
-        color = "red" if r["failures"] and r["severity"] == "error" else ("yellow" if r["failures"] else "green")
-        table.add_row(esc(r["id"]), r["kind"], r["severity"], f"[{color}]{r['failures']:,}[/{color}]", esc(r["rule"]))
+        color = (
+            "red"
+            if r["failures"] and r["severity"] == "error"
+            else ("yellow" if r["failures"] else "green")
+        )
+        table.add_row(
+            esc(r["id"]),
+            r["kind"],
+            r["severity"],
+            f"[{color}]{r['failures']:,}[/{color}]",
+            esc(r["rule"]),
+        )
     console.print(table)
     if report["dataset_rules"]:
-        ds = Table("dataset rule", "severity", "result", "observed", title="dataset checks", title_justify="left")
+        ds = Table(
+            "dataset rule",
+            "severity",
+            "result",
+            "observed",
+            title="dataset checks",
+            title_justify="left",
+        )
         for r in report["dataset_rules"]:
             mark = "[green]pass[/green]" if r["passed"] else "[red]fail[/red]"
             ds.add_row(esc(r["id"]), r["severity"], mark, esc(r["message"]))
         console.print(ds)
     shown = quarantine_rows if show_quarantine else report["samples"]
     if shown:
-        title = "quarantined rows" if show_quarantine else f"sample quarantined rows (first {len(shown)})"
+        title = (
+            "quarantined rows"
+            if show_quarantine
+            else f"sample quarantined rows (first {len(shown)})"
+        )
         console.print(_quarantine_table(shown, title))
     for key, path in report["outputs"].items():
         if path:
@@ -47,8 +82,11 @@ def _quarantine_table(rows: list[dict[str, Any]], title: str) -> Any:
     table = Table(*data_cols, "reasons", title=title, title_justify="left")
     for row in rows:
         reasons = row.get("_meshc_reasons") or []
-        text = "; ".join(f"{r['rule_id']}: {r['message']}" + (f" (value {r['value']!r})" if r.get("value") is not None else "")
-                         for r in reasons)
+        text = "; ".join(
+            f"{r['rule_id']}: {r['message']}"
+            + (f" (value {r['value']!r})" if r.get("value") is not None else "")
+            for r in reasons
+        )
         table.add_row(*[esc("∅" if row[c] is None else str(row[c])) for c in data_cols], esc(text))
     return table
 
@@ -58,20 +96,35 @@ def render_junit(report: dict[str, Any]) -> str:
     cases = []
     for r in report["rules"]:
         failed = r["failures"] > 0 and r["severity"] == "error"
-        body = (f"<failure message={quoteattr(str(r['failures']) + ' rows failed')}>{escape(r['rule'])}</failure>"
-                if failed else "")
-        cases.append(f"  <testcase classname={quoteattr(name)} name={quoteattr(r['id'])}>{body}</testcase>")
+        body = (
+            f"<failure message={quoteattr(str(r['failures']) + ' rows failed')}>"
+            f"{escape(r['rule'])}</failure>"
+            if failed
+            else ""
+        )
+        cases.append(
+            f"  <testcase classname={quoteattr(name)} name={quoteattr(r['id'])}>{body}</testcase>"
+        )
     for r in report["dataset_rules"]:
         failed = not r["passed"] and r["severity"] == "error"
-        body = f"<failure message={quoteattr(r['message'])}>{escape(r['rule'])}</failure>" if failed else ""
-        cases.append(f"  <testcase classname={quoteattr(name)} name={quoteattr(r['id'])}>{body}</testcase>")
+        body = (
+            f"<failure message={quoteattr(r['message'])}>{escape(r['rule'])}</failure>"
+            if failed
+            else ""
+        )
+        cases.append(
+            f"  <testcase classname={quoteattr(name)} name={quoteattr(r['id'])}>{body}</testcase>"
+        )
     failures = sum("<failure" in c for c in cases)
-    return "\n".join([
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuite name={quoteattr("meshc run " + name)} tests="{len(cases)}" failures="{failures}">',
-        *cases,
-        "</testsuite>",
-    ])
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<testsuite name={quoteattr("meshc run " + name)} tests="{len(cases)}" '
+            f'failures="{failures}">',
+            *cases,
+            "</testsuite>",
+        ]
+    )
 
 
 def render_json(report: dict[str, Any]) -> str:

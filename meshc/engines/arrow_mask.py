@@ -15,15 +15,20 @@ from meshc.engines.base import REASON_FIELDS, REDACTED
 def mask_array(values: pa.Array | pa.ChunkedArray, method: str) -> pa.Array | pa.ChunkedArray:
     if method == "nullify":
         return pa.nulls(len(values), values.type)
-    text = values if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) \
+    text = (
+        values
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
         else pc.cast(values, pa.string())
+    )
     text = pc.cast(text, pa.string())
     if method == "redact":
         return pc.if_else(pc.is_null(text), pa.scalar(None, pa.string()), pa.scalar(REDACTED))
     if method == "hash":
         distinct = pc.unique(text).drop_null()
-        digests = pa.array([hashlib.sha256(v.encode("utf-8")).hexdigest() for v in distinct.to_pylist()],
-                           pa.string())
+        digests = pa.array(
+            [hashlib.sha256(v.encode("utf-8")).hexdigest() for v in distinct.to_pylist()],
+            pa.string(),
+        )
         return pc.take(digests, pc.index_in(text, value_set=distinct))
     if method == "partial":
         length = pc.utf8_length(text)
@@ -31,7 +36,9 @@ def mask_array(values: pa.Array | pa.ChunkedArray, method: str) -> pa.Array | pa
         stars = pc.binary_repeat(pa.scalar("*"), hidden)
         tail = pc.utf8_slice_codeunits(text, start=-4)
         short = pc.binary_repeat(pa.scalar("*"), length)
-        return pc.if_else(pc.less_equal(length, 4), short, pc.binary_join_element_wise(stars, tail, ""))
+        return pc.if_else(
+            pc.less_equal(length, 4), short, pc.binary_join_element_wise(stars, tail, "")
+        )
     raise ValueError(f"unknown masking {method!r}")
 
 
@@ -46,7 +53,9 @@ def mask_reasons(reasons: pa.Array | pa.ChunkedArray, masks: Mapping[str, str]) 
         value = pc.if_else(hit, mask_array(value, method), value)
     fields = [value if f == "value" else entries.field(f) for f in REASON_FIELDS]
     rebuilt = pa.StructArray.from_arrays(fields, names=list(REASON_FIELDS))
-    return pa.ListArray.from_arrays(reasons.offsets, rebuilt, type=reasons.type, mask=reasons.is_null())
+    return pa.ListArray.from_arrays(
+        reasons.offsets, rebuilt, type=reasons.type, mask=reasons.is_null()
+    )
 
 
 def mask_table(table: pa.Table, masks: Mapping[str, str], reasons_column: str) -> pa.Table:
@@ -56,5 +65,7 @@ def mask_table(table: pa.Table, masks: Mapping[str, str], reasons_column: str) -
             table = table.set_column(i, name, mask_array(table.column(name), method))
     if reasons_column in table.column_names and len(table):
         i = table.column_names.index(reasons_column)
-        table = table.set_column(i, reasons_column, mask_reasons(table.column(reasons_column), masks))
+        table = table.set_column(
+            i, reasons_column, mask_reasons(table.column(reasons_column), masks)
+        )
     return table

@@ -28,8 +28,13 @@ from meshc.types import LogicalType
 REASONS = "_meshc_reasons"
 REASON_FIELDS = ("rule_id", "rule", "column", "value", "message", "severity")
 LINEAGE_COLUMNS = (
-    "_meshc_run_id", "_meshc_source", "_meshc_contract", "_meshc_contract_version",
-    "_meshc_domain", "_meshc_system", "_meshc_processed_at",
+    "_meshc_run_id",
+    "_meshc_source",
+    "_meshc_contract",
+    "_meshc_contract_version",
+    "_meshc_domain",
+    "_meshc_system",
+    "_meshc_processed_at",
 )
 
 
@@ -84,8 +89,15 @@ class Split:
 class Engine(Protocol):
     name: str
 
-    def read(self, paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
-             text_columns: Sequence[str] = ()) -> Any:
+    def read(
+        self,
+        paths: Sequence[str],
+        fmt: str,
+        *,
+        delimiter: str = ",",
+        header: bool = True,
+        text_columns: Sequence[str] = (),
+    ) -> Any:
         """Read files of one format into a native (lazy where possible) frame. For csv/json/ndjson,
         `text_columns` are read as strings so that casting (and its failures) is meshc's job."""
         ...
@@ -113,5 +125,4 @@ class Engine(Protocol):
         """The frame as a pyarrow Table (for reports, samples and tests)."""
         ...
 
-    def columns(self, frame: Any) -> list[str]:
-        ...
+    def columns(self, frame: Any) -> list[str]: ...

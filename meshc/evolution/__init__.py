@@ -13,5 +13,12 @@ from __future__ import annotations
 from meshc.evolution.changes import CLASSIFICATION, Change, ContractDiff, Direction, Impact
 from meshc.evolution.diff import diff, diff_contracts
 
-__all__ = ["CLASSIFICATION", "Change", "ContractDiff", "Direction", "Impact", "diff",
-           "diff_contracts"]
+__all__ = [
+    "CLASSIFICATION",
+    "Change",
+    "ContractDiff",
+    "Direction",
+    "Impact",
+    "diff",
+    "diff_contracts",
+]

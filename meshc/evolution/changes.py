@@ -54,8 +54,12 @@ CLASSIFICATION: dict[str, tuple[Direction, Impact, Impact, str]] = {
     "made_nullable": (_L, _X, _O, "a field may now be NULL"),
     "unique_added": (_T, _O, _X, "a field must now be unique"),
     "unique_removed": (_L, _X, _O, "a field is no longer guaranteed unique"),
-    "primary_key_changed": (_N, _O, _O, "primary key designation (nullability and uniqueness "
-                                        "are reported on their own)"),
+    "primary_key_changed": (
+        _N,
+        _O,
+        _O,
+        "primary key designation (nullability and uniqueness are reported on their own)",
+    ),
     "accepted_values_added": (_T, _O, _X, "a field now has a list of accepted values"),
     "accepted_values_narrowed": (_T, _O, _X, "accepted values were removed"),
     "accepted_values_widened": (_L, _X, _O, "accepted values were added"),
@@ -92,8 +96,12 @@ CLASSIFICATION: dict[str, tuple[Direction, Impact, Impact, str]] = {
     "version_changed": (_N, _O, _O, "the contract version changed"),
     "contract_renamed": (_N, _X, _O, "domain or name changed: consumers refer to domain.name"),
     "output_moved": (_N, _X, _O, "the output target or format changed: consumers read there"),
-    "source_moved": (_N, _O, _X, "the source path, format or options changed: producers land "
-                                 "data there"),
+    "source_moved": (
+        _N,
+        _O,
+        _X,
+        "the source path, format or options changed: producers land data there",
+    ),
     "transform_changed": (_N, _O, _O, "a gold contract's transform inputs or SQL changed"),
 }
 
@@ -159,11 +167,17 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "subject": self.subject, "field": self.field,
-            "old": _jsonable(self.old), "new": _jsonable(self.new),
-            "direction": self.direction.value, "consumer": self.consumer.value,
-            "producer": self.producer.value, "breaking": self.breaking,
-            "jpath": list(self.jpath), "in_old": self.in_old,
+            "kind": self.kind,
+            "subject": self.subject,
+            "field": self.field,
+            "old": _jsonable(self.old),
+            "new": _jsonable(self.new),
+            "direction": self.direction.value,
+            "consumer": self.consumer.value,
+            "producer": self.producer.value,
+            "breaking": self.breaking,
+            "jpath": list(self.jpath),
+            "in_old": self.in_old,
         }
 
 

@@ -21,18 +21,25 @@ RENAME_SIMILARITY = 0.6  # difflib ratio of the lower-cased names
 
 def diff(old: Contract, new: Contract) -> list[Change]:
     """Every change from `old` to `new`, in contract order (info, fields, rules, settings)."""
-    return [*_info(old, new), *_fields(old, new), *_row_rules(old, new), *_dataset_rules(old, new),
-            *_settings(old, new)]
+    return [
+        *_info(old, new),
+        *_fields(old, new),
+        *_row_rules(old, new),
+        *_dataset_rules(old, new),
+        *_settings(old, new),
+    ]
 
 
-def diff_contracts(old: Contract | None, new: Contract | None, *,
-                   old_label: str | None = None) -> ContractDiff:
+def diff_contracts(
+    old: Contract | None, new: Contract | None, *, old_label: str | None = None
+) -> ContractDiff:
     """A ContractDiff; either side may be None (a new or a deleted contract)."""
     changes = diff(old, new) if old is not None and new is not None else []
     return ContractDiff(old=old, new=new, changes=tuple(changes), old_label=old_label)
 
 
 # -- info ------------------------------------------------------------------------------------------
+
 
 def _info(old: Contract, new: Contract) -> Iterator[Change]:
     o, n = old.info, new.info
@@ -44,11 +51,13 @@ def _info(old: Contract, new: Contract) -> Iterator[Change]:
         yield Change("owner_changed", "owner", o.owner, n.owner, ("info", "owner"))
     for key in ("system", "layer", "description", "tags"):
         if getattr(o, key) != getattr(n, key):
-            yield Change("info_changed", f"info.{key}", getattr(o, key), getattr(n, key),
-                         ("info", key))
+            yield Change(
+                "info_changed", f"info.{key}", getattr(o, key), getattr(n, key), ("info", key)
+            )
 
 
 # -- fields ----------------------------------------------------------------------------------------
+
 
 def _fields(old: Contract, new: Contract) -> Iterator[Change]:
     old_by_name = {f.name: f for f in old.fields}
@@ -63,16 +72,29 @@ def _fields(old: Contract, new: Contract) -> Iterator[Change]:
             yield from _field_changes(old_by_name[f.name], f)
         elif f.name in renamed_new:
             before = renamed_new[f.name]
-            yield Change("field_renamed", f"field '{f.name}'", before.name, f.name,
-                         (*f.jpath, "name"), field=f.name)
+            yield Change(
+                "field_renamed",
+                f"field '{f.name}'",
+                before.name,
+                f.name,
+                (*f.jpath, "name"),
+                field=f.name,
+            )
             yield from _field_changes(before, f)
         else:
             kind = "required_field_added" if f.not_null else "field_added"
             yield Change(kind, f"field '{f.name}'", None, f.type_text, f.jpath, field=f.name)
     for f in removed:
         if f.name not in renamed_old:
-            yield Change("field_removed", f"field '{f.name}'", f.type_text, None, f.jpath,
-                         field=f.name, in_old=True)
+            yield Change(
+                "field_removed",
+                f"field '{f.name}'",
+                f.type_text,
+                None,
+                f.jpath,
+                field=f.name,
+                in_old=True,
+            )
 
 
 def _renames(removed: list[Field], added: list[Field]) -> list[tuple[Field, Field]]:
@@ -108,8 +130,12 @@ def _field_changes(o: Field, n: Field) -> Iterator[Change]:
         kind = "made_required" if n.not_null else "made_nullable"
         yield change(kind, "required", o.not_null, n.not_null)
     if (o.unique or o.primary_key) != (n.unique or n.primary_key):
-        yield change("unique_added" if n.unique or n.primary_key else "unique_removed", "unique",
-                     o.unique or o.primary_key, n.unique or n.primary_key)
+        yield change(
+            "unique_added" if n.unique or n.primary_key else "unique_removed",
+            "unique",
+            o.unique or o.primary_key,
+            n.unique or n.primary_key,
+        )
     if o.primary_key != n.primary_key:
         yield change("primary_key_changed", "primary_key", o.primary_key, n.primary_key)
     yield from _accepted_values(o, n, change)
@@ -119,8 +145,13 @@ def _field_changes(o: Field, n: Field) -> Iterator[Change]:
             prefix = "max_length" if key == "max_length" else "range"
             yield change(f"{prefix}_{bound}", key, getattr(o, key), getattr(n, key))
     if o.pattern != n.pattern:
-        kind = ("pattern_added" if o.pattern is None
-                else "pattern_removed" if n.pattern is None else "pattern_changed")
+        kind = (
+            "pattern_added"
+            if o.pattern is None
+            else "pattern_removed"
+            if n.pattern is None
+            else "pattern_changed"
+        )
         yield change(kind, "pattern", o.pattern, n.pattern)
     if o.masking != n.masking:
         yield change("masking_changed", "masking", o.masking, n.masking)
@@ -182,6 +213,7 @@ def _comparable(a: Any, b: Any) -> bool:
 
 # -- rules -----------------------------------------------------------------------------------------
 
+
 def _row_rule_key(rule: RowRule) -> str:
     from meshc.rules.sql import rule_id_for
 
@@ -200,12 +232,24 @@ def _row_rules(old: Contract, new: Contract) -> Iterator[Change]:
             continue
         if rule.name and _canonical(prior.sql) != _canonical(rule.sql):
             yield Change("rule_changed", subject, prior.sql, rule.sql, rule.jpath)
-        yield from _rule_common(prior.severity, rule.severity, prior.description, rule.description,
-                                subject, rule.jpath[:-1])
+        yield from _rule_common(
+            prior.severity,
+            rule.severity,
+            prior.description,
+            rule.description,
+            subject,
+            rule.jpath[:-1],
+        )
     for key, rule in before.items():
         if key not in after:
-            yield Change("rule_removed", f"row rule '{rule.name or rule.sql}'", rule.sql, None,
-                         rule.jpath, in_old=True)
+            yield Change(
+                "rule_removed",
+                f"row rule '{rule.name or rule.sql}'",
+                rule.sql,
+                None,
+                rule.jpath,
+                in_old=True,
+            )
 
 
 def _canonical(sql: str) -> str:
@@ -214,8 +258,14 @@ def _canonical(sql: str) -> str:
     return rule_id_for(sql)
 
 
-def _rule_common(old_severity: str, new_severity: str, old_desc: str | None, new_desc: str | None,
-                 subject: str, jpath: tuple[Any, ...]) -> Iterator[Change]:
+def _rule_common(
+    old_severity: str,
+    new_severity: str,
+    old_desc: str | None,
+    new_desc: str | None,
+    subject: str,
+    jpath: tuple[Any, ...],
+) -> Iterator[Change]:
     if old_severity != new_severity:
         kind = "rule_severity_raised" if new_severity == "error" else "rule_severity_lowered"
         yield Change(kind, subject, old_severity, new_severity, (*jpath, "severity"))
@@ -243,22 +293,32 @@ def _dataset_rules(old: Contract, new: Contract) -> Iterator[Change]:
             yield Change(kind, subject, None, _rule_text(rule), rule.jpath)
             continue
         yield from _dataset_rule_changes(prior, rule, subject)
-        yield from _rule_common(prior.severity, rule.severity, prior.description, rule.description,
-                                subject, rule.jpath)
+        yield from _rule_common(
+            prior.severity, rule.severity, prior.description, rule.description, subject, rule.jpath
+        )
     for key, rule in before.items():
         if key not in after:
-            yield Change("rule_removed", f"dataset rule '{key}'", _rule_text(rule), None,
-                         rule.jpath, in_old=True)
+            yield Change(
+                "rule_removed",
+                f"dataset rule '{key}'",
+                _rule_text(rule),
+                None,
+                rule.jpath,
+                in_old=True,
+            )
 
 
 def _dataset_rule_changes(o: DatasetRule, n: DatasetRule, subject: str) -> Iterator[Change]:
     if (o.type, o.column, o.columns) != (n.type, n.column, n.columns) or (
-            o.sql is not None and n.sql is not None and _canonical(o.sql) != _canonical(n.sql)):
+        o.sql is not None and n.sql is not None and _canonical(o.sql) != _canonical(n.sql)
+    ):
         yield Change("rule_changed", subject, _rule_text(o), _rule_text(n), n.jpath)
         return
-    bounds = [("min", _bound_kind(o.min, n.min, upper=False)),
-              ("max", _bound_kind(o.max, n.max, upper=True)),
-              ("max_age", _bound_kind(_seconds(o.max_age), _seconds(n.max_age), upper=True))]
+    bounds = [
+        ("min", _bound_kind(o.min, n.min, upper=False)),
+        ("max", _bound_kind(o.max, n.max, upper=True)),
+        ("max_age", _bound_kind(_seconds(o.max_age), _seconds(n.max_age), upper=True)),
+    ]
     for key, kind in bounds:
         if kind is not None:
             name = "rule_changed" if kind == "changed" else f"rule_{kind}"
@@ -284,16 +344,25 @@ def _rule_text(rule: DatasetRule) -> str:
 
 # -- settings --------------------------------------------------------------------------------------
 
+
 def _settings(old: Contract, new: Contract) -> Iterator[Change]:
     kind = _bound_kind(old.max_quarantine_ratio, new.max_quarantine_ratio, upper=True)
     if kind is not None:
-        yield Change(f"quarantine_ratio_{'tightened' if kind == 'tightened' else 'loosened'}",
-                     "quality.max_quarantine_ratio", old.max_quarantine_ratio,
-                     new.max_quarantine_ratio, ("quality", "max_quarantine_ratio"))
+        yield Change(
+            f"quarantine_ratio_{'tightened' if kind == 'tightened' else 'loosened'}",
+            "quality.max_quarantine_ratio",
+            old.max_quarantine_ratio,
+            new.max_quarantine_ratio,
+            ("quality", "max_quarantine_ratio"),
+        )
     yield from _extra_columns(old.extra_columns, new.extra_columns)
-    for section, kind in (("quarantine", "quarantine_changed"), ("lineage", "lineage_changed"),
-                          ("output", "output_moved"), ("source", "source_moved"),
-                          ("transform", "transform_changed")):
+    for section, kind in (
+        ("quarantine", "quarantine_changed"),
+        ("lineage", "lineage_changed"),
+        ("output", "output_moved"),
+        ("source", "source_moved"),
+        ("transform", "transform_changed"),
+    ):
         yield from _section(section, kind, getattr(old, section), getattr(new, section))
 
 

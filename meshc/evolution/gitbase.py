@@ -25,8 +25,10 @@ from meshc.discovery import NOT_CONTRACTS
 from meshc.evolution.changes import Change, ContractDiff
 from meshc.evolution.diff import diff_contracts
 
-FETCH_HINT = ("fetch more history: `git fetch --deepen=1` (or `git fetch origin BRANCH`); in "
-              "GitHub Actions use actions/checkout with `fetch-depth: 0`")
+FETCH_HINT = (
+    "fetch more history: `git fetch --deepen=1` (or `git fetch origin BRANCH`); in "
+    "GitHub Actions use actions/checkout with `fetch-depth: 0`"
+)
 
 
 class _GitProblem(Exception):
@@ -58,9 +60,15 @@ def version_policy(d: ContractDiff, base_ref: str) -> list[Diagnostic]:
     """MC502 per breaking change when the major version did not go up; MC505 for a deletion."""
     if d.new is None:
         assert d.old is not None
-        return [Diagnostic("MC505", f"contract '{d.ref}' was deleted; it breaks every consumer",
-                           d.old_label or d.old.path, severity=Severity.WARNING,
-                           hint="keep it, deprecated, until its consumers have moved")]
+        return [
+            Diagnostic(
+                "MC505",
+                f"contract '{d.ref}' was deleted; it breaks every consumer",
+                d.old_label or d.old.path,
+                severity=Severity.WARNING,
+                hint="keep it, deprecated, until its consumers have moved",
+            )
+        ]
     if d.old is None or d.major_bumped:
         return []
     return [_breaking_diagnostic(d, c, base_ref) for c in d.breaking]
@@ -68,17 +76,20 @@ def version_policy(d: ContractDiff, base_ref: str) -> list[Diagnostic]:
 
 def _breaking_diagnostic(d: ContractDiff, change: Change, base_ref: str) -> Diagnostic:
     assert d.old is not None and d.new is not None
-    message = (f"breaking change to contract '{d.ref}' without a major version bump "
-               f"({d.old.info.version} -> {d.new.info.version}): {change.describe()}; "
-               f"breaks the {' and '.join(change.broken_sides)}")
+    message = (
+        f"breaking change to contract '{d.ref}' without a major version bump "
+        f"({d.old.info.version} -> {d.new.info.version}): {change.describe()}; "
+        f"breaks the {' and '.join(change.broken_sides)}"
+    )
     if change.in_old:
         _, line, _ = d.location(change)
         message += f" (was line {line} at {base_ref})"
     hint = f"set info.version to {_next_major(d.old.info.version)}, or revert the change"
     if d.new.locator is None:
         return Diagnostic("MC502", message, d.new.path, hint=hint)
-    return d.new.locator.diagnostic("MC502", message, change.anchor(), hint=hint,
-                                    at_key=change.in_old)
+    return d.new.locator.diagnostic(
+        "MC502", message, change.anchor(), hint=hint, at_key=change.in_old
+    )
 
 
 def _next_major(version: str) -> str:
@@ -102,8 +113,9 @@ def compare_with_base(files: Sequence[Path], base_ref: str) -> BaseComparison:
     for path in files:
         rel = _relative(Path(path), root)
         if rel is None:
-            result.diagnostics.append(Diagnostic(
-                "MC503", f"not in the git repository at {root}; not compared", str(path)))
+            result.diagnostics.append(
+                Diagnostic("MC503", f"not in the git repository at {root}; not compared", str(path))
+            )
             continue
         seen.add(rel)
         new = _load_current(Path(path))
@@ -123,19 +135,32 @@ def compare_with_base(files: Sequence[Path], base_ref: str) -> BaseComparison:
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              encoding="utf-8", errors="replace", check=False)
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+        )
     except FileNotFoundError:
-        raise _GitProblem(Diagnostic("MC503", "git is not installed; cannot compare with a base "
-                                     "ref", str(root))) from None
+        raise _GitProblem(
+            Diagnostic("MC503", "git is not installed; cannot compare with a base ref", str(root))
+        ) from None
 
 
 def _repo_root(first: Path) -> Path:
     start = first.resolve().parent if not first.is_dir() else first.resolve()
     proc = _git(start, "rev-parse", "--show-toplevel")
     if proc.returncode != 0:
-        raise _GitProblem(Diagnostic("MC503", "not inside a git repository; --base needs one",
-                                     str(first), hint="run meshc from a git checkout"))
+        raise _GitProblem(
+            Diagnostic(
+                "MC503",
+                "not inside a git repository; --base needs one",
+                str(first),
+                hint="run meshc from a git checkout",
+            )
+        )
     return Path(proc.stdout.strip())
 
 
@@ -174,10 +199,14 @@ def _load_at_ref(root: Path, ref: str, rel: str, result: BaseComparison) -> Cont
         return loads_contract(proc.stdout, path=f"{ref}:{rel}")
     except ContractError as exc:
         first = exc.diagnostics[0].render() if exc.diagnostics else "invalid"
-        result.diagnostics.append(Diagnostic(
-            "MC504", f"the version at {ref} is not a valid contract, so it is not compared: "
-            f"{first}",
-            str(root / rel), severity=Severity.WARNING))
+        result.diagnostics.append(
+            Diagnostic(
+                "MC504",
+                f"the version at {ref} is not a valid contract, so it is not compared: {first}",
+                str(root / rel),
+                severity=Severity.WARNING,
+            )
+        )
         return None
 
 
@@ -203,5 +232,9 @@ def _is_under(path: str, parent: str) -> bool:
 
 def _looks_like_contract(p: PurePosixPath) -> bool:
     # the same candidates `meshc check DIR` picks (meshc.discovery)
-    return (p.suffix in (".yaml", ".yml") and p.name not in NOT_CONTRACTS
-            and not p.name.startswith(".") and "registry" not in p.stem)
+    return (
+        p.suffix in (".yaml", ".yml")
+        and p.name not in NOT_CONTRACTS
+        and not p.name.startswith(".")
+        and "registry" not in p.stem
+    )

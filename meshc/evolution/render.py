@@ -44,8 +44,9 @@ def to_text(diffs: Sequence[ContractDiff], *, color: bool = False) -> str:
     from rich.markup import escape as rich_escape
 
     buffer = StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, highlight=False,
-                      soft_wrap=True)
+    console = Console(
+        file=buffer, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True
+    )
     for d in diffs:
         console.print(f"[bold]{d.ref}[/bold] {_versions(d)} [dim]({d.status})[/dim]")
         for c in d.changes:
@@ -53,16 +54,21 @@ def to_text(diffs: Sequence[ContractDiff], *, color: bool = False) -> str:
             mark = "[red]✗[/red]" if c.breaking else "[green]•[/green]"
             verdict = f"[red]breaks {_sides(c)}[/red]" if c.breaking else "[dim]non-breaking[/dim]"
             direction = rich_escape(f"[{c.direction.value}]")
-            console.print(f"  {mark} {rich_escape(c.describe())}  {direction} {verdict}"
-                          f"  [dim]{rich_escape(path)}:{line}[/dim]")
+            console.print(
+                f"  {mark} {rich_escape(c.describe())}  {direction} {verdict}"
+                f"  [dim]{rich_escape(path)}:{line}[/dim]"
+            )
     total = _breaking_count(diffs)
     changes = sum(len(d.changes) for d in diffs)
     if total:
-        console.print(f"[red]✗[/red] {total} breaking change(s) of {changes} in "
-                      f"{len(diffs)} contract(s)")
+        console.print(
+            f"[red]✗[/red] {total} breaking change(s) of {changes} in {len(diffs)} contract(s)"
+        )
     else:
-        console.print(f"[green]✓[/green] no breaking changes ({changes} change(s) in "
-                      f"{len(diffs)} contract(s))")
+        console.print(
+            f"[green]✓[/green] no breaking changes ({changes} change(s) in "
+            f"{len(diffs)} contract(s))"
+        )
     return buffer.getvalue().rstrip("\n")
 
 
@@ -73,16 +79,24 @@ def to_json(diffs: Sequence[ContractDiff]) -> str:
         for c in d.changes:
             path, line, col = d.location(c)
             changes.append({**c.to_dict(), "path": path, "line": line, "col": col})
-        contracts.append({
-            "ref": d.ref, "status": d.status,
-            "old_path": d.old_label or (d.old.path if d.old else None),
-            "new_path": d.new.path if d.new else None,
-            "old_version": d.old.info.version if d.old else None,
-            "new_version": d.new.info.version if d.new else None,
-            "major_bumped": d.major_bumped, "breaking": len(d.breaking), "changes": changes,
-        })
-    payload = {"schema_version": JSON_SCHEMA_VERSION, "breaking": _breaking_count(diffs),
-               "contracts": contracts}
+        contracts.append(
+            {
+                "ref": d.ref,
+                "status": d.status,
+                "old_path": d.old_label or (d.old.path if d.old else None),
+                "new_path": d.new.path if d.new else None,
+                "old_version": d.old.info.version if d.old else None,
+                "new_version": d.new.info.version if d.new else None,
+                "major_bumped": d.major_bumped,
+                "breaking": len(d.breaking),
+                "changes": changes,
+            }
+        )
+    payload = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "breaking": _breaking_count(diffs),
+        "contracts": contracts,
+    }
     return json.dumps(payload, indent=2)
 
 
@@ -95,8 +109,10 @@ def to_markdown(diffs: Sequence[ContractDiff]) -> str:
     total = _breaking_count(diffs)
     lines = ["## meshc contract changes", ""]
     if total:
-        lines.append(f":x: **{total} breaking change(s)** in "
-                     f"{sum(bool(d.breaking) for d in diffs)} contract(s)")
+        lines.append(
+            f":x: **{total} breaking change(s)** in "
+            f"{sum(bool(d.breaking) for d in diffs)} contract(s)"
+        )
     else:
         lines.append(":white_check_mark: No breaking changes")
     for d in diffs:
@@ -104,28 +120,36 @@ def to_markdown(diffs: Sequence[ContractDiff]) -> str:
         lines += ["", f"### `{d.ref}` {_versions(d).replace('->', '→')}: {d.status}{bump}", ""]
         if not d.changes:
             continue
-        lines += ["| | Change | Direction | Consumers | Producers | Line |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "| | Change | Direction | Consumers | Producers | Line |",
+            "|---|---|---|---|---|---|",
+        ]
         for c in d.changes:
             path, line, _ = d.location(c)
             icon = ":x:" if c.breaking else ":information_source:"
-            lines.append(f"| {icon} | {_md(c.describe())} | {c.direction.value} | "
-                         f"{c.consumer.value} | {c.producer.value} | `{_md(path)}:{line}` |")
+            lines.append(
+                f"| {icon} | {_md(c.describe())} | {c.direction.value} | "
+                f"{c.consumer.value} | {c.producer.value} | `{_md(path)}:{line}` |"
+            )
     return "\n".join(lines)
 
 
 def to_junit(diffs: Sequence[ContractDiff]) -> str:
     """One test case per contract; each breaking change is a failure."""
     failures = sum(bool(d.breaking) for d in diffs)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuite name="meshc diff" tests="{len(diffs)}" failures="{failures}">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuite name="meshc diff" tests="{len(diffs)}" failures="{failures}">',
+    ]
     for d in diffs:
         out.append(f'  <testcase classname="meshc diff" name={quoteattr(d.ref)}>')
         for c in d.breaking:
             path, line, _ = d.location(c)
             text = f"{path}:{line}: {c.describe()} breaks the {_sides(c)}"
-            out.append(f"    <failure type={quoteattr(c.kind)} message={quoteattr(c.describe())}>"
-                       f"{escape(text)}</failure>")
+            out.append(
+                f"    <failure type={quoteattr(c.kind)} message={quoteattr(c.describe())}>"
+                f"{escape(text)}</failure>"
+            )
         out.append("  </testcase>")
     out.append("</testsuite>")
     return "\n".join(out)
@@ -140,6 +164,7 @@ def to_github(diffs: Sequence[ContractDiff]) -> str:
             kind = "error" if c.breaking else "notice"
             msg = f"{d.ref}: {c.describe()}" + (f"; breaks the {_sides(c)}" if c.breaking else "")
             msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            lines.append(f"::{kind} file={path},line={line or 1},col={col or 1},"
-                         f"title={c.kind}::{msg}")
+            lines.append(
+                f"::{kind} file={path},line={line or 1},col={col or 1},title={c.kind}::{msg}"
+            )
     return "\n".join(lines)

@@ -42,11 +42,18 @@ def injected_checks(contract: Contract, mesh: MeshProject | None) -> tuple[ck.Ro
             if f.name in covered or _has_min_zero(f):
                 continue  # the contract already enforces it; a second reason would be noise
             col = ir.Col(f.name, f.type)
-            out.append(ck.SqlRule(
-                id=f"{policy['id']}:{f.name}", severity=policy.get("severity", "error"),
-                rule=f"{f.name} >= 0", origin=_origin(contract, f.jpath),
-                description=policy.get("description") or f"policy {policy['id']}: {f.name} >= 0",
-                expr=ir.Compare(">=", col, ir.Lit(0, INTEGER)), sql=f"{f.name} >= 0"))
+            out.append(
+                ck.SqlRule(
+                    id=f"{policy['id']}:{f.name}",
+                    severity=policy.get("severity", "error"),
+                    rule=f"{f.name} >= 0",
+                    origin=_origin(contract, f.jpath),
+                    description=policy.get("description")
+                    or f"policy {policy['id']}: {f.name} >= 0",
+                    expr=ir.Compare(">=", col, ir.Lit(0, INTEGER)),
+                    sql=f"{f.name} >= 0",
+                )
+            )
     return tuple(out)
 
 
@@ -55,24 +62,45 @@ def _origin(contract: Contract, jpath: JsonPath) -> ck.Origin:
     return ck.Origin(contract.path, line, col)
 
 
-def _diag(contract: Contract, policy: Policy, code: str, message: str, jpath: JsonPath,
-          hint: str | None = None, at_key: bool = False) -> Diagnostic:
+def _diag(
+    contract: Contract,
+    policy: Policy,
+    code: str,
+    message: str,
+    jpath: JsonPath,
+    hint: str | None = None,
+    at_key: bool = False,
+) -> Diagnostic:
     severity = Severity.ERROR if policy.get("severity", "error") == "error" else Severity.WARNING
     text = f"policy '{policy['id']}': {message}"
     if contract.locator is None:
         return Diagnostic(code, text, contract.path, hint=hint, severity=severity)
-    return contract.locator.diagnostic(code, text, jpath, hint=hint, at_key=at_key, severity=severity)
+    return contract.locator.diagnostic(
+        code, text, jpath, hint=hint, at_key=at_key, severity=severity
+    )
 
 
 def _naming(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diagnostic]:
     dataset, field = policy.get("dataset_pattern"), policy.get("field_pattern")
     if dataset and not re.search(dataset, contract.info.name):
-        yield _diag(contract, policy, "MC401", f"dataset name '{contract.info.name}' does not match {dataset}",
-                    ("info", "name"), hint="rename the dataset (this is a breaking change)")
+        yield _diag(
+            contract,
+            policy,
+            "MC401",
+            f"dataset name '{contract.info.name}' does not match {dataset}",
+            ("info", "name"),
+            hint="rename the dataset (this is a breaking change)",
+        )
     for f in contract.fields if field else ():
         if not re.search(field, f.name):
-            yield _diag(contract, policy, "MC401", f"field name '{f.name}' does not match {field}",
-                        (*f.jpath, "name"), hint=f"e.g. '{_snake(f.name)}'")
+            yield _diag(
+                contract,
+                policy,
+                "MC401",
+                f"field name '{f.name}' does not match {field}",
+                (*f.jpath, "name"),
+                hint=f"e.g. '{_snake(f.name)}'",
+            )
 
 
 def _snake(name: str) -> str:
@@ -82,25 +110,50 @@ def _snake(name: str) -> str:
 def _owner(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diagnostic]:
     owner, pattern = contract.info.owner, policy.get("owner_pattern")
     if not owner:
-        yield _diag(contract, policy, "MC402", "the contract names no owner", ("info",), at_key=True,
-                    hint="add info.owner: <team e-mail>")
+        yield _diag(
+            contract,
+            policy,
+            "MC402",
+            "the contract names no owner",
+            ("info",),
+            at_key=True,
+            hint="add info.owner: <team e-mail>",
+        )
     elif pattern and not re.search(pattern, owner):
-        yield _diag(contract, policy, "MC402", f"owner '{owner}' does not match {pattern}", ("info", "owner"))
+        yield _diag(
+            contract,
+            policy,
+            "MC402",
+            f"owner '{owner}' does not match {pattern}",
+            ("info", "owner"),
+        )
 
 
 def _domain(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diagnostic]:
     domain = contract.info.domain
     if domain not in mesh.domains:
-        yield _diag(contract, policy, "MC403", f"domain '{domain}' is not declared in {mesh.path}",
-                    ("info", "domain"), hint=did_you_mean(domain, mesh.domains)
-                    or f"declared domains: {', '.join(sorted(mesh.domains))}")
+        yield _diag(
+            contract,
+            policy,
+            "MC403",
+            f"domain '{domain}' is not declared in {mesh.path}",
+            ("info", "domain"),
+            hint=did_you_mean(domain, mesh.domains)
+            or f"declared domains: {', '.join(sorted(mesh.domains))}",
+        )
         return
     folder = mesh.domains[domain].contracts
     if folder and contract.path != "<memory>":
         expected = (mesh.path.parent / folder).resolve()
         if expected not in Path(contract.path).resolve().parents:
-            yield _diag(contract, policy, "MC403", f"a '{domain}' contract must live under {folder}/",
-                        ("info", "domain"), hint=f"move the file to {folder}/")
+            yield _diag(
+                contract,
+                policy,
+                "MC403",
+                f"a '{domain}' contract must live under {folder}/",
+                ("info", "domain"),
+                hint=f"move the file to {folder}/",
+            )
 
 
 def _pii(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diagnostic]:
@@ -109,9 +162,14 @@ def _pii(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diag
         return
     for f in contract.fields:
         if f.pii and not f.masking:
-            yield _diag(contract, policy, "MC404",
-                        f"PII field '{f.name}' is not masked in a {contract.info.layer} contract",
-                        (*f.jpath, "pii"), hint="add masking: hash | redact | partial | nullify")
+            yield _diag(
+                contract,
+                policy,
+                "MC404",
+                f"PII field '{f.name}' is not masked in a {contract.info.layer} contract",
+                (*f.jpath, "pii"),
+                hint="add masking: hash | redact | partial | nullify",
+            )
 
 
 def _money_fields(contract: Contract, policy: Policy) -> list[Field]:
@@ -127,8 +185,14 @@ def _money(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Di
     ruled = _non_negative_rules(contract)
     for f in _money_fields(contract, policy):
         if not _has_min_zero(f) and f.name not in ruled:
-            yield _diag(contract, policy, "MC405", f"money field '{f.name}' has no non-negative rule",
-                        (*f.jpath, "name"), hint=f"add `min: 0` or a row rule `{f.name} >= 0`")
+            yield _diag(
+                contract,
+                policy,
+                "MC405",
+                f"money field '{f.name}' has no non-negative rule",
+                (*f.jpath, "name"),
+                hint=f"add `min: 0` or a row rule `{f.name} >= 0`",
+            )
 
 
 def _non_negative_rules(contract: Contract) -> set[str]:
@@ -149,13 +213,23 @@ def _non_negative_rules(contract: Contract) -> set[str]:
 def _bounded_columns(expr: ir.Expr) -> set[str]:
     if isinstance(expr, ir.And):
         return _bounded_columns(expr.left) | _bounded_columns(expr.right)
-    if isinstance(expr, ir.Compare) and isinstance(expr.left, ir.Col) and isinstance(expr.right, ir.Lit):
+    if (
+        isinstance(expr, ir.Compare)
+        and isinstance(expr.left, ir.Col)
+        and isinstance(expr.right, ir.Lit)
+    ):
         value = expr.right.value
         if isinstance(value, (int, float)) and expr.op in (">=", ">") and value >= 0:
             return {expr.left.name}
-    if isinstance(expr, ir.Between) and isinstance(expr.operand, ir.Col) and isinstance(expr.low, ir.Lit):
-        if isinstance(expr.low.value, (int, float)) and expr.low.value >= 0 and not expr.negated:
-            return {expr.operand.name}
+    if (
+        isinstance(expr, ir.Between)
+        and isinstance(expr.operand, ir.Col)
+        and isinstance(expr.low, ir.Lit)
+        and isinstance(expr.low.value, (int, float))
+        and expr.low.value >= 0
+        and not expr.negated
+    ):
+        return {expr.operand.name}
     return set()
 
 
@@ -167,10 +241,15 @@ def _utc(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diag
             continue
         naive = f.type.kind is Kind.TIMESTAMP
         if naive or (re.search(named, f.name) and f.type.kind is not Kind.TIMESTAMP_TZ):
-            yield _diag(contract, policy, "MC406",
-                        f"'{f.name}' must be 'timestamp with time zone' (UTC), not {f.type_text}",
-                        (*f.jpath, "type"), hint="use `type: timestamp with time zone`"
-                        + (f", or name a wall-clock column to match {local}" if local else ""))
+            yield _diag(
+                contract,
+                policy,
+                "MC406",
+                f"'{f.name}' must be 'timestamp with time zone' (UTC), not {f.type_text}",
+                (*f.jpath, "type"),
+                hint="use `type: timestamp with time zone`"
+                + (f", or name a wall-clock column to match {local}" if local else ""),
+            )
 
 
 _CHECKS: dict[str, Callable[[Contract, Policy, MeshProject], Iterator[Diagnostic]]] = {

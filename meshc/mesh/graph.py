@@ -43,7 +43,7 @@ class ContractGraph:
             by_domain.setdefault(c.info.domain, []).append(ref)
         for domain, refs in sorted(by_domain.items()):
             lines.append(f"  subgraph {domain}")
-            lines.extend(f"    {_node(r)}[\"{r}\"]" for r in refs)
+            lines.extend(f'    {_node(r)}["{r}"]' for r in refs)
             lines.append("  end")
         for ref, ps in sorted(self.parents.items()):
             lines.extend(f"  {_node(p)} --> {_node(ref)}" for p in ps)

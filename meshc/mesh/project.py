@@ -34,7 +34,7 @@ class MeshProject:
 
     def governs(self, contract_path: str | Path) -> bool:
         """Policies apply to the mesh's own contracts: those under the common folder of the
-        domains' contract folders (so a contract filed in a new, undeclared folder is still caught)."""
+        domains' contract folders (so a contract filed in an undeclared folder is still caught)."""
         import os
 
         folders = [str((self.path.parent / d).resolve()) for d in self.contract_dirs()]

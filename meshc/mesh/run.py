@@ -37,7 +37,9 @@ class ProductStatus:
     def freshness(self) -> str:
         if self.result is None:
             return "-"
-        fresh = [r for r in self.result.dataset_results if r.id.endswith("freshness") or "fresh" in r.id]
+        fresh = [
+            r for r in self.result.dataset_results if r.id.endswith("freshness") or "fresh" in r.id
+        ]
         if not fresh:
             return "-"
         return "fresh" if all(r.passed for r in fresh) else "stale"
@@ -64,8 +66,15 @@ def run_mesh(
         engine = (engines or {}).get(contract.info.domain, default_engine)
         missing = [p for p in graph.parents[ref] if p not in results]
         if missing:
-            statuses.append(ProductStatus(ref, contract.info.domain, engine, None,
-                                          f"skipped: input(s) {', '.join(missing)} did not run"))
+            statuses.append(
+                ProductStatus(
+                    ref,
+                    contract.info.domain,
+                    engine,
+                    None,
+                    f"skipped: input(s) {', '.join(missing)} did not run",
+                )
+            )
             continue
         say(f"{ref} on {engine}")
         try:
@@ -82,18 +91,32 @@ def run_mesh(
     return statuses
 
 
-def _run_one(contract: Contract, engine: str, root: Path, now: dt.datetime | None,
-             results: dict[str, RunResult], extra: Callable[[Contract], tuple[ck.RowCheck, ...]] | None) -> RunResult:
+def _run_one(
+    contract: Contract,
+    engine: str,
+    root: Path,
+    now: dt.datetime | None,
+    results: dict[str, RunResult],
+    extra: Callable[[Contract], tuple[ck.RowCheck, ...]] | None,
+) -> RunResult:
     checks = _foreign_key_checks(contract, results) + (extra(contract) if extra else ())
-    upstream = [_upstream(results[i.ref]) for i in contract.transform.inputs] if contract.transform else None
-    processor = DataProcessor(contract, engine, root=root, now=now, extra_checks=checks, upstream_runs=upstream)
+    upstream = (
+        [_upstream(results[i.ref]) for i in contract.transform.inputs]
+        if contract.transform
+        else None
+    )
+    processor = DataProcessor(
+        contract, engine, root=root, now=now, extra_checks=checks, upstream_runs=upstream
+    )
     if contract.transform is None:
         return processor.run_source()
     staged = _stage_transform(contract, engine, root, results)
     return processor.run_source(staged)
 
 
-def _stage_transform(contract: Contract, engine: str, root: Path, results: dict[str, RunResult]) -> Path:
+def _stage_transform(
+    contract: Contract, engine: str, root: Path, results: dict[str, RunResult]
+) -> Path:
     import pyarrow.parquet as pq
 
     from meshc.mesh.transform import run_transform
@@ -104,7 +127,9 @@ def _stage_transform(contract: Contract, engine: str, root: Path, results: dict[
     for i in contract.transform.inputs:
         parent = results[i.ref]
         table = _arrow(parent)
-        inputs[i.alias] = table.drop_columns([c for c in table.column_names if c.startswith("_meshc")])
+        inputs[i.alias] = table.drop_columns(
+            [c for c in table.column_names if c.startswith("_meshc")]
+        )
     table = run_transform(contract, engine, inputs)
     target = root / "_meshc" / "staging" / contract.info.domain / f"{contract.info.name}.parquet"
     batch = AtomicBatch()
@@ -116,18 +141,30 @@ def _stage_transform(contract: Contract, engine: str, root: Path, results: dict[
 def _upstream(result: RunResult) -> dict[str, Any]:
     """The input's run record as the gold record embeds it (its own upstream included)."""
     if result.lineage is not None:
-        return {k: v for k, v in result.lineage.items() if k not in ("record_path", "openlineage_event")}
+        return {
+            k: v for k, v in result.lineage.items() if k not in ("record_path", "openlineage_event")
+        }
     c = result.contract
-    return {"run_id": result.run_id, "engine": result.engine, "status": "ok" if result.ok else "failed",
-            "contract": {"ref": c.ref, "domain": c.info.domain, "system": c.info.system,
-                         "version": c.info.version}}
+    return {
+        "run_id": result.run_id,
+        "engine": result.engine,
+        "status": "ok" if result.ok else "failed",
+        "contract": {
+            "ref": c.ref,
+            "domain": c.info.domain,
+            "system": c.info.system,
+            "version": c.info.version,
+        },
+    }
 
 
 def _arrow(result: RunResult) -> Any:
     return result.valid_arrow()
 
 
-def _foreign_key_checks(contract: Contract, results: dict[str, RunResult]) -> tuple[ck.RowCheck, ...]:
+def _foreign_key_checks(
+    contract: Contract, results: dict[str, RunResult]
+) -> tuple[ck.RowCheck, ...]:
     """Each `references` becomes an accepted-values check against the parent's valid keys.
     (An in-list, not a join: fine for dimension-sized parents; see the issue notes.)"""
     from meshc.rules.sql import literal_for
@@ -140,9 +177,17 @@ def _foreign_key_checks(contract: Contract, results: dict[str, RunResult]) -> tu
         parent = results[f"{domain}.{name}"]
         keys = _arrow(parent).column(column).drop_null().unique().to_pylist()
         values = tuple(literal_for(_plain(k), f.type) for k in sorted(keys, key=str))
-        origin = ck.Origin(contract.path, *(contract.locator.value((*f.jpath, "references")) if contract.locator else (0, 0)))
-        common = {"id": f"{f.name}.references", "severity": "error", "rule": f"references {f.references}",
-                  "origin": origin, "description": f"no {f.references} matches this value"}
+        origin = ck.Origin(
+            contract.path,
+            *(contract.locator.value((*f.jpath, "references")) if contract.locator else (0, 0)),
+        )
+        common = {
+            "id": f"{f.name}.references",
+            "severity": "error",
+            "rule": f"references {f.references}",
+            "origin": origin,
+            "description": f"no {f.references} matches this value",
+        }
         col = ir.Col(f.name, f.type)
         if values:
             checks.append(ck.AcceptedValues(column=col, values=values, **common))

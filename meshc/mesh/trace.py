@@ -29,7 +29,12 @@ def trace(contract: str, root: Path) -> dict[str, Any]:
 def _node(record: dict[str, Any]) -> dict[str, Any]:
     c = record["contract"]
     return {
-        "ref": c["ref"], "domain": c["domain"], "system": c["system"], "version": c["version"],
-        "run_id": record["run_id"], "engine": record["engine"], "status": record["status"],
+        "ref": c["ref"],
+        "domain": c["domain"],
+        "system": c["system"],
+        "version": c["version"],
+        "run_id": record["run_id"],
+        "engine": record["engine"],
+        "status": record["status"],
         "upstream": [_node(u) for u in record.get("upstream_runs", [])],
     }

@@ -13,9 +13,30 @@ from meshc.contract import Contract
 from meshc.errors import ContractError
 from meshc.located_yaml import JsonPath
 
-_ALLOWED_FUNCS = {"count", "sum", "avg", "min", "max", "coalesce", "cast", "trycast", "length", "upper",
-                  "lower", "trim", "abs", "substring", "concat", "round", "case", "if", "nullif",
-                  "currentdate", "datetrunc", "extract"}
+_ALLOWED_FUNCS = {
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "coalesce",
+    "cast",
+    "trycast",
+    "length",
+    "upper",
+    "lower",
+    "trim",
+    "abs",
+    "substring",
+    "concat",
+    "round",
+    "case",
+    "if",
+    "nullif",
+    "currentdate",
+    "datetrunc",
+    "extract",
+}
 
 
 def _problem(contract: Contract, message: str, hint: str | None = None) -> ContractError:
@@ -38,28 +59,52 @@ def checked_select(contract: Contract) -> Any:
     try:
         trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     except ParseError as exc:
-        raise _problem(contract, f"SQL syntax error in transform: {str(exc).splitlines()[0]}") from None
+        raise _problem(
+            contract, f"SQL syntax error in transform: {str(exc).splitlines()[0]}"
+        ) from None
     if len(trees) != 1 or not isinstance(trees[0], exp.Select):
-        raise _problem(contract, "a transform is exactly one SELECT statement", "remove ';' and other statements")
+        raise _problem(
+            contract,
+            "a transform is exactly one SELECT statement",
+            "remove ';' and other statements",
+        )
     tree = trees[0]
     aliases = {i.alias for i in contract.transform.inputs}
     ctes = {c.alias for c in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         if table.args.get("db") or table.args.get("catalog"):
-            raise _problem(contract, f"qualified table '{table.sql()}' is not allowed", "use an input alias")
+            raise _problem(
+                contract, f"qualified table '{table.sql()}' is not allowed", "use an input alias"
+            )
         if table.name not in aliases | ctes:
-            raise _problem(contract, f"the transform reads '{table.name}', which is not a declared input",
-                           f"declared inputs: {', '.join(sorted(aliases))}")
+            raise _problem(
+                contract,
+                f"the transform reads '{table.name}', which is not a declared input",
+                f"declared inputs: {', '.join(sorted(aliases))}",
+            )
     for node in tree.walk():
-        if isinstance(node, (exp.Insert, exp.Update, exp.Delete, exp.Drop, exp.Create, exp.Command,
-                             exp.Alter if hasattr(exp, "Alter") else exp.Command)):
+        if isinstance(
+            node,
+            (
+                exp.Insert,
+                exp.Update,
+                exp.Delete,
+                exp.Drop,
+                exp.Create,
+                exp.Command,
+                exp.Alter if hasattr(exp, "Alter") else exp.Command,
+            ),
+        ):
             raise _problem(contract, f"'{node.key.upper()}' is not allowed in a transform")
         if isinstance(node, exp.Func) and not isinstance(node, exp.Table):
             name = node.key.lower()
             if isinstance(node, exp.Anonymous) or name not in _ALLOWED_FUNCS:
                 fname = node.name if isinstance(node, exp.Anonymous) else name
-                raise _problem(contract, f"function '{fname}' is not allowed in a transform",
-                               "see docs/rule-dialect.md for the whitelist")
+                raise _problem(
+                    contract,
+                    f"function '{fname}' is not allowed in a transform",
+                    "see docs/rule-dialect.md for the whitelist",
+                )
     return tree
 
 

@@ -129,7 +129,9 @@ class ForeignKey(RowCheck):
 
     @property
     def predicate(self) -> ir.Expr:
-        raise NotImplementedError("foreign keys are evaluated by the runner against the target data")
+        raise NotImplementedError(
+            "foreign keys are evaluated by the runner against the target data"
+        )
 
     @property
     def columns(self) -> tuple[str, ...]:

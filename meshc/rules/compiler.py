@@ -38,8 +38,12 @@ def _compile(contract: Contract) -> tuple[ck.CompiledContract, list[Diagnostic]]
     for rule in contract.dataset_rules:
         builder.dataset_rule(rule)
     builder.check_unique_ids()
-    compiled = ck.CompiledContract(contract, tuple(builder.row_checks), tuple(builder.dataset_checks),
-                                   implicit_columns=tuple(builder.implicit))
+    compiled = ck.CompiledContract(
+        contract,
+        tuple(builder.row_checks),
+        tuple(builder.dataset_checks),
+        implicit_columns=tuple(builder.implicit),
+    )
     return compiled, builder.problems
 
 
@@ -58,19 +62,36 @@ class _Builder:
         line, col = loc.value(jpath) if loc else (0, 0)
         return ck.Origin(self.contract.path, line, col)
 
-    def problem(self, code: str, message: str, jpath: JsonPath, hint: str | None = None,
-                offset: int | None = None, severity: Severity = Severity.ERROR) -> None:
+    def problem(
+        self,
+        code: str,
+        message: str,
+        jpath: JsonPath,
+        hint: str | None = None,
+        offset: int | None = None,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
         loc = self.contract.locator
         if loc is None:
-            self.problems.append(Diagnostic(code, message, self.contract.path, hint=hint, severity=severity))
+            self.problems.append(
+                Diagnostic(code, message, self.contract.path, hint=hint, severity=severity)
+            )
             return
         d = loc.diagnostic(code, message, jpath, hint=hint, severity=severity)
         if offset is not None and d.line and d.source_line is not None:
             # Point into the rule text when it sits on one line (plain or quoted scalar).
             start = d.col - 1
-            quoted = d.source_line[start:start + 1] in ("'", '"')
-            d = Diagnostic(d.code, d.message, d.path, d.line, d.col + offset + int(quoted), d.hint,
-                           d.severity, d.source_line)
+            quoted = d.source_line[start : start + 1] in ("'", '"')
+            d = Diagnostic(
+                d.code,
+                d.message,
+                d.path,
+                d.line,
+                d.col + offset + int(quoted),
+                d.hint,
+                d.severity,
+                d.source_line,
+            )
         self.problems.append(d)
 
     def add(self, check: ck.RowCheck, jpath: JsonPath) -> None:
@@ -81,41 +102,93 @@ class _Builder:
         col = ir.Col(f.name, f.type)
         common = {"severity": "error", "description": None}
         if f.not_null:
-            self.add(ck.NotNull(id=f"{f.name}.required", rule="required", origin=self.origin(f.jpath),
-                                column=col, **common), f.jpath)
+            self.add(
+                ck.NotNull(
+                    id=f"{f.name}.required",
+                    rule="required",
+                    origin=self.origin(f.jpath),
+                    column=col,
+                    **common,
+                ),
+                f.jpath,
+            )
         if f.accepted_values is not None:
             values = self.literals(f, "accepted_values", f.accepted_values)
             if values is not None:
                 rule = "accepted_values [" + ", ".join(map(str, f.accepted_values)) + "]"
-                self.add(ck.AcceptedValues(id=f"{f.name}.accepted_values", rule=rule,
-                                           origin=self.origin((*f.jpath, "accepted_values")), column=col,
-                                           values=tuple(values), **common), f.jpath)
+                self.add(
+                    ck.AcceptedValues(
+                        id=f"{f.name}.accepted_values",
+                        rule=rule,
+                        origin=self.origin((*f.jpath, "accepted_values")),
+                        column=col,
+                        values=tuple(values),
+                        **common,
+                    ),
+                    f.jpath,
+                )
         if f.min is not None or f.max is not None:
             self.range_check(f, col, common)
         if f.pattern is not None:
             self.string_only(f, "pattern")
             from meshc.rules.regex import portable_regex
 
-            self.add(ck.Pattern(id=f"{f.name}.pattern", rule=f"pattern {f.pattern}",
-                                origin=self.origin((*f.jpath, "pattern")), column=col,
-                                regex=portable_regex(f.pattern), **common), f.jpath)
+            self.add(
+                ck.Pattern(
+                    id=f"{f.name}.pattern",
+                    rule=f"pattern {f.pattern}",
+                    origin=self.origin((*f.jpath, "pattern")),
+                    column=col,
+                    regex=portable_regex(f.pattern),
+                    **common,
+                ),
+                f.jpath,
+            )
         if f.max_length is not None:
             self.string_only(f, "max_length")
-            self.add(ck.MaxLength(id=f"{f.name}.max_length", rule=f"max_length {f.max_length}",
-                                  origin=self.origin((*f.jpath, "max_length")), column=col,
-                                  max_length=f.max_length, **common), f.jpath)
+            self.add(
+                ck.MaxLength(
+                    id=f"{f.name}.max_length",
+                    rule=f"max_length {f.max_length}",
+                    origin=self.origin((*f.jpath, "max_length")),
+                    column=col,
+                    max_length=f.max_length,
+                    **common,
+                ),
+                f.jpath,
+            )
         if f.unique or f.primary_key:
-            self.add(ck.Unique(id=f"{f.name}.unique", rule="unique", origin=self.origin(f.jpath),
-                               key=(col,), **common), f.jpath)
+            self.add(
+                ck.Unique(
+                    id=f"{f.name}.unique",
+                    rule="unique",
+                    origin=self.origin(f.jpath),
+                    key=(col,),
+                    **common,
+                ),
+                f.jpath,
+            )
         if f.references is not None:
-            self.add(ck.ForeignKey(id=f"{f.name}.references", rule=f"references {f.references}",
-                                   origin=self.origin((*f.jpath, "references")), column=col,
-                                   target=f.references, **common), f.jpath)
+            self.add(
+                ck.ForeignKey(
+                    id=f"{f.name}.references",
+                    rule=f"references {f.references}",
+                    origin=self.origin((*f.jpath, "references")),
+                    column=col,
+                    target=f.references,
+                    **common,
+                ),
+                f.jpath,
+            )
 
     def string_only(self, f: Field, key: str) -> None:
         if f.type.kind.value != "string":
-            self.problem("MC205", f"'{key}' applies to string fields, '{f.name}' is {f.type}",
-                         (*f.jpath, key), hint="remove it, or use a row rule with CAST")
+            self.problem(
+                "MC205",
+                f"'{key}' applies to string fields, '{f.name}' is {f.type}",
+                (*f.jpath, key),
+                hint="remove it, or use a row rule with CAST",
+            )
 
     def literals(self, f: Field, key: str, values: Any) -> list[ir.Lit] | None:
         out = []
@@ -123,26 +196,50 @@ class _Builder:
             try:
                 out.append(literal_for(value, f.type))
             except RuleProblem as exc:
-                self.problem(exc.code, f"{key}: {exc.message} for field '{f.name}'", (*f.jpath, key, i))
+                self.problem(
+                    exc.code, f"{key}: {exc.message} for field '{f.name}'", (*f.jpath, key, i)
+                )
                 return None
         return out
 
     def range_check(self, f: Field, col: ir.Col, common: dict[str, Any]) -> None:
         if not (f.type.is_numeric or f.type.is_temporal):
-            self.problem("MC205", f"min/max apply to numbers, dates and timestamps; '{f.name}' is {f.type}",
-                         (*f.jpath, "min" if f.min is not None else "max"))
+            self.problem(
+                "MC205",
+                f"min/max apply to numbers, dates and timestamps; '{f.name}' is {f.type}",
+                (*f.jpath, "min" if f.min is not None else "max"),
+            )
             return
         bounds = self.literals(f, "min", [f.min]) if f.min is not None else [None]
         upper = self.literals(f, "max", [f.max]) if f.max is not None else [None]
         if bounds is None or upper is None:
             return
         low, high = bounds[0], upper[0]
-        parts = ([f">= {f.min}"] if f.min is not None else []) + ([f"<= {f.max}"] if f.max is not None else [])
-        self.add(ck.Range(id=f"{f.name}.range", rule=f"{f.name} " + " and ".join(parts),
-                          origin=self.origin(f.jpath), column=col, min=low, max=high, **common), f.jpath)
+        parts = ([f">= {f.min}"] if f.min is not None else []) + (
+            [f"<= {f.max}"] if f.max is not None else []
+        )
+        self.add(
+            ck.Range(
+                id=f"{f.name}.range",
+                rule=f"{f.name} " + " and ".join(parts),
+                origin=self.origin(f.jpath),
+                column=col,
+                min=low,
+                max=high,
+                **common,
+            ),
+            f.jpath,
+        )
 
-    def row_rule(self, i: int, sql: str, name: str | None, severity: Any, description: str | None,
-                 jpath: JsonPath) -> None:
+    def row_rule(
+        self,
+        i: int,
+        sql: str,
+        name: str | None,
+        severity: Any,
+        description: str | None,
+        jpath: JsonPath,
+    ) -> None:
         while True:
             try:
                 expr = compile_sql(sql, self.columns)
@@ -152,8 +249,18 @@ class _Builder:
                     self.problem(exc.code, exc.message, jpath, exc.hint, exc.offset)
                     return
                 self.implicit_column(exc, jpath)
-        self.add(ck.SqlRule(id=name or rule_id_for(sql), severity=severity, rule=sql,
-                            origin=self.origin(jpath), description=description, expr=expr, sql=sql), jpath)
+        self.add(
+            ck.SqlRule(
+                id=name or rule_id_for(sql),
+                severity=severity,
+                rule=sql,
+                origin=self.origin(jpath),
+                description=description,
+                expr=expr,
+                sql=sql,
+            ),
+            jpath,
+        )
 
     def implicit_column(self, exc: RuleProblem, jpath: JsonPath) -> None:
         """A rule reads a column the model does not declare. The seed format allows this, so it is
@@ -162,32 +269,65 @@ class _Builder:
         self.columns[exc.column] = STRING
         self.implicit.append(exc.column)
         hint = exc.hint if exc.hint and exc.hint.startswith("did you mean") else None
-        self.problem("MC310", f"column '{exc.column}' is not declared in model.fields; it is read as a "
-                     "string and must exist in the source",
-                     jpath, hint=(hint + " or " if hint else "") + f"declare '{exc.column}' with its type",
-                     offset=exc.offset, severity=Severity.WARNING)
+        self.problem(
+            "MC310",
+            f"column '{exc.column}' is not declared in model.fields; it is read as a "
+            "string and must exist in the source",
+            jpath,
+            hint=(hint + " or " if hint else "") + f"declare '{exc.column}' with its type",
+            offset=exc.offset,
+            severity=Severity.WARNING,
+        )
 
     def dataset_rule(self, rule: DatasetRule) -> None:
-        base = {"severity": rule.severity, "origin": self.origin(rule.jpath), "description": rule.description}
+        base = {
+            "severity": rule.severity,
+            "origin": self.origin(rule.jpath),
+            "description": rule.description,
+        }
         for column in ([rule.column] if rule.column else []) + list(rule.columns):
             if column not in self.columns:
                 from meshc.diagnostics import did_you_mean
 
-                self.problem("MC305", f"unknown column '{column}' in dataset rule", (*rule.jpath, "type"),
-                             hint=did_you_mean(column, self.columns) or "declare it under model.fields")
+                self.problem(
+                    "MC305",
+                    f"unknown column '{column}' in dataset rule",
+                    (*rule.jpath, "type"),
+                    hint=did_you_mean(column, self.columns) or "declare it under model.fields",
+                )
                 return
         if rule.type == "unique":
             key = tuple(ir.Col(c, self.columns[c]) for c in rule.columns)
-            self.add(ck.Unique(id=rule.name or "unique(" + ",".join(rule.columns) + ")",
-                               rule="unique (" + ", ".join(rule.columns) + ")", key=key, **base), rule.jpath)
+            self.add(
+                ck.Unique(
+                    id=rule.name or "unique(" + ",".join(rule.columns) + ")",
+                    rule="unique (" + ", ".join(rule.columns) + ")",
+                    key=key,
+                    **base,
+                ),
+                rule.jpath,
+            )
         elif rule.type == "row_count":
-            self.dataset_checks.append(ck.RowCount(id=rule.name or "row_count", rule=_row_count_text(rule),
-                                                   min=_int(rule.min), max=_int(rule.max), **base))
+            self.dataset_checks.append(
+                ck.RowCount(
+                    id=rule.name or "row_count",
+                    rule=_row_count_text(rule),
+                    min=_int(rule.min),
+                    max=_int(rule.max),
+                    **base,
+                )
+            )
         elif rule.type == "null_ratio":
             assert rule.column is not None and rule.max is not None
-            self.dataset_checks.append(ck.NullRatio(
-                id=rule.name or f"{rule.column}.null_ratio", rule=f"null ratio of {rule.column} <= {rule.max}",
-                column=ir.Col(rule.column, self.columns[rule.column]), max=float(rule.max), **base))
+            self.dataset_checks.append(
+                ck.NullRatio(
+                    id=rule.name or f"{rule.column}.null_ratio",
+                    rule=f"null ratio of {rule.column} <= {rule.max}",
+                    column=ir.Col(rule.column, self.columns[rule.column]),
+                    max=float(rule.max),
+                    **base,
+                )
+            )
         elif rule.type == "freshness":
             self.freshness(rule, base)
         else:
@@ -197,35 +337,57 @@ class _Builder:
             except RuleProblem as exc:
                 self.problem(exc.code, exc.message, (*rule.jpath, "sql"), exc.hint, exc.offset)
                 return
-            self.dataset_checks.append(ck.AggregateSql(id=rule.name or rule_id_for(rule.sql), rule=rule.sql,
-                                                       expr=expr, sql=rule.sql, **base))
+            self.dataset_checks.append(
+                ck.AggregateSql(
+                    id=rule.name or rule_id_for(rule.sql),
+                    rule=rule.sql,
+                    expr=expr,
+                    sql=rule.sql,
+                    **base,
+                )
+            )
 
     def freshness(self, rule: DatasetRule, base: dict[str, Any]) -> None:
         assert rule.column is not None and rule.max_age is not None
         ltype = self.columns[rule.column]
         if not ltype.is_temporal:
-            self.problem("MC306", f"freshness needs a date or timestamp column; '{rule.column}' is {ltype}",
-                         (*rule.jpath, "column"))
+            self.problem(
+                "MC306",
+                f"freshness needs a date or timestamp column; '{rule.column}' is {ltype}",
+                (*rule.jpath, "column"),
+            )
             return
         text = rule.max_age.replace(" ", "")
         seconds = int(text[:-1]) * _AGE_UNITS[text[-1]]
-        self.dataset_checks.append(ck.Freshness(
-            id=rule.name or f"{rule.column}.freshness", rule=f"newest {rule.column} within {rule.max_age}",
-            column=ir.Col(rule.column, ltype), max_age_seconds=seconds, **base))
+        self.dataset_checks.append(
+            ck.Freshness(
+                id=rule.name or f"{rule.column}.freshness",
+                rule=f"newest {rule.column} within {rule.max_age}",
+                column=ir.Col(rule.column, ltype),
+                max_age_seconds=seconds,
+                **base,
+            )
+        )
 
     def check_unique_ids(self) -> None:
         ids = [c.id for c in self.dataset_checks]
         for check_id, paths in self.id_paths.items():
             if len(paths) > 1 or check_id in ids:
-                self.problem("MC308", f"two rules have the same id '{check_id}'", paths[-1],
-                             hint="give each rule a distinct `name`")
+                self.problem(
+                    "MC308",
+                    f"two rules have the same id '{check_id}'",
+                    paths[-1],
+                    hint="give each rule a distinct `name`",
+                )
 
 
 def _looks_like_typo(name: str, declared: dict[str, Any]) -> bool:
-    """An undeclared column this close to a declared one is a typo (error), not an implicit column."""
+    """An undeclared column this close to a declared one is a typo (error), not implicit."""
     import difflib
 
-    return any(difflib.SequenceMatcher(None, name.lower(), d.lower()).ratio() >= 0.9 for d in declared)
+    return any(
+        difflib.SequenceMatcher(None, name.lower(), d.lower()).ratio() >= 0.9 for d in declared
+    )
 
 
 def _int(value: float | None) -> int | None:
@@ -234,5 +396,6 @@ def _int(value: float | None) -> int | None:
 
 def _row_count_text(rule: DatasetRule) -> str:
     parts = ([f">= {_int(rule.min)}"] if rule.min is not None else []) + (
-        [f"<= {_int(rule.max)}"] if rule.max is not None else [])
+        [f"<= {_int(rule.max)}"] if rule.max is not None else []
+    )
     return "row count " + " and ".join(parts) if parts else "row count"

@@ -297,8 +297,11 @@ def bind_now(expr: Expr, today: Any, now: Any) -> Expr:
             changes[f.name] = bind_now(value, today, now)
         elif isinstance(value, tuple) and value:
             changes[f.name] = tuple(
-                bind_now(v, today, now) if isinstance(v, Expr)
-                else tuple(bind_now(x, today, now) for x in v) if isinstance(v, tuple) else v
+                bind_now(v, today, now)
+                if isinstance(v, Expr)
+                else tuple(bind_now(x, today, now) for x in v)
+                if isinstance(v, tuple)
+                else v
                 for v in value
             )
     return replace(expr, **changes) if changes else expr

@@ -54,10 +54,12 @@ def portable_regex(pattern: str) -> str:
             nxt = pattern[i + 1]
             body = _ASCII_CLASSES.get(nxt.lower())
             if body is None:
-                out.append(pattern[i:i + 2])
+                out.append(pattern[i : i + 2])
             elif in_class:
                 if nxt.isupper():
-                    raise RegexProblem(f"\\{nxt} inside [...] is not portable", hint="write the class out")
+                    raise RegexProblem(
+                        f"\\{nxt} inside [...] is not portable", hint="write the class out"
+                    )
                 out.append(body)
             else:
                 out.append(f"[^{body}]" if nxt.isupper() else f"[{body}]")

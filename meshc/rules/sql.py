@@ -2,9 +2,9 @@
 
 Contract SQL is untrusted input from other teams. Nothing here executes it: the text is parsed by
 sqlglot into a tree, every node must be on the whitelist below (an expression over the contract's
-own columns, literals, operators and listed functions), and the tree is lowered to `meshc.rules.expr`
-nodes. Statements, `;`, subqueries, table functions, unknown functions and everything else are
-rejected with a located RuleProblem.
+own columns, literals, operators and listed functions), and the tree is lowered to
+`meshc.rules.expr` nodes. Statements, `;`, subqueries, table functions, unknown functions and
+everything else are rejected with a located RuleProblem.
 """
 
 from __future__ import annotations
@@ -19,21 +19,47 @@ from meshc.diagnostics import did_you_mean
 from meshc.rules import expr as ir
 from meshc.rules.regex import RegexProblem, check_regex, like_to_regex, portable_regex
 from meshc.types import (
-    BOOLEAN, DATE, FLOAT, INTEGER, STRING, TIMESTAMP, TIMESTAMP_TZ, Kind, LogicalType, UnknownType,
+    BOOLEAN,
+    DATE,
+    FLOAT,
+    INTEGER,
+    STRING,
+    TIMESTAMP,
+    TIMESTAMP_TZ,
+    Kind,
+    LogicalType,
+    UnknownType,
     parse_type,
 )
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_UNITS = {"YEAR": "year", "YEARS": "year", "MONTH": "month", "MONTHS": "month", "DAY": "day",
-          "DAYS": "day", "HOUR": "hour", "HOURS": "hour", "MINUTE": "minute", "MINUTES": "minute",
-          "SECOND": "second", "SECONDS": "second"}
+_UNITS = {
+    "YEAR": "year",
+    "YEARS": "year",
+    "MONTH": "month",
+    "MONTHS": "month",
+    "DAY": "day",
+    "DAYS": "day",
+    "HOUR": "hour",
+    "HOURS": "hour",
+    "MINUTE": "minute",
+    "MINUTES": "minute",
+    "SECOND": "second",
+    "SECONDS": "second",
+}
 
 
 class RuleProblem(Exception):
     """A rule that does not compile; `offset` is a 0-based character offset into the SQL."""
 
-    def __init__(self, code: str, message: str, hint: str | None = None, offset: int | None = None,
-                 column: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        hint: str | None = None,
+        offset: int | None = None,
+        column: str | None = None,
+    ):
         super().__init__(message)
         self.code, self.message, self.hint, self.offset = code, message, hint, offset
         self.column = column  # set for an unknown column
@@ -50,16 +76,24 @@ def rule_id_for(sql: str) -> str:
     return "sql_" + hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
-def compile_sql(sql: str, columns: Mapping[str, LogicalType], *, aggregate: bool = False) -> ir.Expr:
+def compile_sql(
+    sql: str, columns: Mapping[str, LogicalType], *, aggregate: bool = False
+) -> ir.Expr:
     """Compile one boolean rule. Raises RuleProblem (never executes anything)."""
     tree = _parse(sql)
     lowered = _Lowering(columns, aggregate).lower(tree)
     if lowered.type is not None and lowered.type != BOOLEAN:
-        raise RuleProblem("MC307", f"a rule must be a boolean condition, this is {lowered.type}",
-                          hint="compare it with something, e.g. `... > 0`")
+        raise RuleProblem(
+            "MC307",
+            f"a rule must be a boolean condition, this is {lowered.type}",
+            hint="compare it with something, e.g. `... > 0`",
+        )
     if aggregate and not any(isinstance(n, ir.Agg) for n in lowered.walk()):
-        raise RuleProblem("MC309", "a dataset SQL rule must aggregate (COUNT, SUM, AVG, MIN, MAX)",
-                          hint="use a row rule for per-row conditions")
+        raise RuleProblem(
+            "MC309",
+            "a dataset SQL rule must aggregate (COUNT, SUM, AVG, MIN, MAX)",
+            hint="use a row rule for per-row conditions",
+        )
     return lowered
 
 
@@ -69,29 +103,42 @@ def _parse(sql: str) -> Any:
     from sqlglot.errors import ParseError, TokenError
 
     if ";" in _outside_strings(sql):
-        raise RuleProblem("MC302", "a rule is one expression: ';' is not allowed",
-                          hint="remove everything from the ';' on", offset=_outside_strings(sql).index(";"))
+        raise RuleProblem(
+            "MC302",
+            "a rule is one expression: ';' is not allowed",
+            hint="remove everything from the ';' on",
+            offset=_outside_strings(sql).index(";"),
+        )
     try:
         trees = sqlglot.parse(sql, read="duckdb")
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         desc = str(err.get("description") or exc).split("\n")[0]
-        raise RuleProblem("MC301", f"SQL syntax error: {desc}", hint="check quotes and parentheses",
-                          offset=_offset(sql, err.get("line"), err.get("col"))) from None
+        raise RuleProblem(
+            "MC301",
+            f"SQL syntax error: {desc}",
+            hint="check quotes and parentheses",
+            offset=_offset(sql, err.get("line"), err.get("col")),
+        ) from None
     except TokenError as exc:
         raise RuleProblem("MC301", f"SQL syntax error: {exc}", hint="check quotes") from None
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise RuleProblem("MC302", "a rule is exactly one expression")
     tree = trees[0]
-    if isinstance(tree, (exp.Query, exp.DDL, exp.DML, exp.Command)) or not isinstance(tree, exp.Expression):
-        raise RuleProblem("MC303", f"statements are not allowed in a rule ({tree.key.upper()})",
-                          hint="write a boolean condition over the contract's columns")
+    if isinstance(tree, (exp.Query, exp.DDL, exp.DML, exp.Command)) or not isinstance(
+        tree, exp.Expression
+    ):
+        raise RuleProblem(
+            "MC303",
+            f"statements are not allowed in a rule ({tree.key.upper()})",
+            hint="write a boolean condition over the contract's columns",
+        )
     return tree
 
 
 def _outside_strings(sql: str) -> str:
-    """The SQL with string literal contents blanked, so ';' inside quotes is data, not a separator."""
+    """The SQL with string literal contents blanked: a ';' inside quotes is data."""
     out, quote = [], None
     for ch in sql:
         if quote:
@@ -166,9 +213,12 @@ class _Lowering:
             exp.Literal: self.literal,
             exp.Boolean: lambda n: ir.Lit(bool(n.this), BOOLEAN),
             exp.Null: lambda n: ir.Lit(None, None),
-            exp.EQ: lambda n: self.compare("=", n), exp.NEQ: lambda n: self.compare("!=", n),
-            exp.GT: lambda n: self.compare(">", n), exp.GTE: lambda n: self.compare(">=", n),
-            exp.LT: lambda n: self.compare("<", n), exp.LTE: lambda n: self.compare("<=", n),
+            exp.EQ: lambda n: self.compare("=", n),
+            exp.NEQ: lambda n: self.compare("!=", n),
+            exp.GT: lambda n: self.compare(">", n),
+            exp.GTE: lambda n: self.compare(">=", n),
+            exp.LT: lambda n: self.compare("<", n),
+            exp.LTE: lambda n: self.compare("<=", n),
             exp.And: lambda n: ir.And(self.boolean(n.this), self.boolean(n.expression)),
             exp.Or: lambda n: ir.Or(self.boolean(n.this), self.boolean(n.expression)),
             exp.Not: self.not_,
@@ -179,14 +229,17 @@ class _Lowering:
             exp.ILike: lambda n: self.like(n, None, True),
             exp.Escape: self.escape,
             exp.RegexpLike: self.regexp,
-            exp.Add: lambda n: self.arith("+", n), exp.Sub: lambda n: self.arith("-", n),
-            exp.Mul: lambda n: self.arith("*", n), exp.Div: lambda n: self.arith("/", n),
+            exp.Add: lambda n: self.arith("+", n),
+            exp.Sub: lambda n: self.arith("-", n),
+            exp.Mul: lambda n: self.arith("*", n),
+            exp.Div: lambda n: self.arith("/", n),
             exp.Mod: lambda n: self.arith("%", n),
             exp.Neg: self.neg,
             exp.Case: self.case,
             exp.If: self.if_,
             exp.Coalesce: self.coalesce,
-            exp.Cast: self.cast, exp.TryCast: self.cast,
+            exp.Cast: self.cast,
+            exp.TryCast: self.cast,
             exp.Length: lambda n: self.strfn("length", n),
             exp.Upper: lambda n: self.strfn("upper", n),
             exp.Lower: lambda n: self.strfn("lower", n),
@@ -198,8 +251,10 @@ class _Lowering:
             exp.CurrentDate: lambda n: ir.CurrentDate(),
             exp.CurrentTimestamp: lambda n: ir.CurrentTimestamp(),
             exp.Count: self.count,
-            exp.Sum: lambda n: self.agg("sum", n), exp.Avg: lambda n: self.agg("avg", n),
-            exp.Min: lambda n: self.agg("min", n), exp.Max: lambda n: self.agg("max", n),
+            exp.Sum: lambda n: self.agg("sum", n),
+            exp.Avg: lambda n: self.agg("avg", n),
+            exp.Min: lambda n: self.agg("min", n),
+            exp.Max: lambda n: self.agg("max", n),
         }
 
     # -- dispatch -------------------------------------------------------------------------------
@@ -213,38 +268,65 @@ class _Lowering:
         from sqlglot import exp
 
         if isinstance(node, (exp.Subquery, exp.Query)):
-            what, hint = "subqueries are not allowed", "a rule sees one row; use dataset_rules for aggregates"
+            what, hint = (
+                "subqueries are not allowed",
+                "a rule sees one row; use dataset_rules for aggregates",
+            )
         elif isinstance(node, exp.Anonymous):
-            what, hint = f"function '{node.name}' is not allowed", "see docs/rule-dialect.md for the whitelist"
+            what, hint = (
+                f"function '{node.name}' is not allowed",
+                "see docs/rule-dialect.md for the whitelist",
+            )
         elif isinstance(node, exp.Func):
             name = node.sql_name() if hasattr(node, "sql_name") else node.key
-            what, hint = f"function '{name}' is not allowed", "see docs/rule-dialect.md for the whitelist"
+            what, hint = (
+                f"function '{name}' is not allowed",
+                "see docs/rule-dialect.md for the whitelist",
+            )
         elif isinstance(node, exp.Star):
             what, hint = "'*' is not allowed here", None
         else:
-            what, hint = f"'{node.key.upper()}' is not allowed in a rule", "see docs/rule-dialect.md"
+            what, hint = (
+                f"'{node.key.upper()}' is not allowed in a rule",
+                "see docs/rule-dialect.md",
+            )
         return RuleProblem("MC304", what, hint=hint, offset=_node_offset(node))
 
     def boolean(self, node: Any) -> ir.Expr:
         lowered = _typed_null(self.lower(node), BOOLEAN)
         if lowered.type is not None and lowered.type != BOOLEAN:
-            raise RuleProblem("MC306", f"expected a boolean condition, got {lowered.type}",
-                              offset=_node_offset(node))
+            raise RuleProblem(
+                "MC306",
+                f"expected a boolean condition, got {lowered.type}",
+                offset=_node_offset(node),
+            )
         return lowered
 
     # -- leaves ---------------------------------------------------------------------------------
     def column(self, node: Any) -> ir.Expr:
         if node.table:
-            raise RuleProblem("MC305", f"qualified column '{node.sql()}' is not allowed",
-                              hint=f"write just '{node.name}'", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC305",
+                f"qualified column '{node.sql()}' is not allowed",
+                hint=f"write just '{node.name}'",
+                offset=_node_offset(node),
+            )
         name = node.name
         if name not in self.columns:
-            raise RuleProblem("MC305", f"unknown column '{name}'",
-                              hint=did_you_mean(name, self.columns) or "declare it under model.fields",
-                              offset=_node_offset(node), column=name)
+            raise RuleProblem(
+                "MC305",
+                f"unknown column '{name}'",
+                hint=did_you_mean(name, self.columns) or "declare it under model.fields",
+                offset=_node_offset(node),
+                column=name,
+            )
         if self.aggregate and not self.in_agg:
-            raise RuleProblem("MC309", f"column '{name}' must be inside an aggregate in a dataset rule",
-                              hint=f"e.g. SUM({name})", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC309",
+                f"column '{name}' must be inside an aggregate in a dataset rule",
+                hint=f"e.g. SUM({name})",
+                offset=_node_offset(node),
+            )
         return ir.Col(name, self.columns[name])
 
     def literal(self, node: Any) -> ir.Expr:
@@ -254,15 +336,21 @@ class _Lowering:
         if all(c.isdigit() for c in text.lstrip("+-")):
             value = int(text)
             if not INT64_MIN <= value <= INT64_MAX:
-                raise RuleProblem("MC306", f"integer literal {text} does not fit in 64 bits",
-                                  offset=_node_offset(node))
+                raise RuleProblem(
+                    "MC306",
+                    f"integer literal {text} does not fit in 64 bits",
+                    offset=_node_offset(node),
+                )
             return ir.Lit(value, INTEGER)
         return ir.Lit(float(text), FLOAT)
 
     # -- predicates -----------------------------------------------------------------------------
     def compare(self, op: Any, node: Any) -> ir.Expr:
         left, right = self.lower(node.this), self.lower(node.expression)
-        left, right = _align_timestamp_literal(left, right.type), _align_timestamp_literal(right, left.type)
+        left, right = (
+            _align_timestamp_literal(left, right.type),
+            _align_timestamp_literal(right, left.type),
+        )
         left, right = _typed_null(left, right.type), _typed_null(right, left.type)
         self.require_comparable(left, right, node)
         return ir.Compare(op, left, right)
@@ -273,12 +361,20 @@ class _Lowering:
         hint = None
         temporal = left if (left.type and left.type.is_temporal) else right
         other = right if temporal is left else left
-        if temporal.type and temporal.type.is_temporal and other.type == STRING and isinstance(other, ir.Lit):
+        if (
+            temporal.type
+            and temporal.type.is_temporal
+            and other.type == STRING
+            and isinstance(other, ir.Lit)
+        ):
             keyword = "DATE" if temporal.type.kind is Kind.DATE else "TIMESTAMP"
             hint = f"write a typed literal: {keyword} '{other.value}'"
-        raise RuleProblem("MC306", f"cannot compare {left.type} with {right.type}",
-                          hint=hint or "CAST one side so both have the same type",
-                          offset=_node_offset(node))
+        raise RuleProblem(
+            "MC306",
+            f"cannot compare {left.type} with {right.type}",
+            hint=hint or "CAST one side so both have the same type",
+            offset=_node_offset(node),
+        )
 
     def not_(self, node: Any) -> ir.Expr:
         from sqlglot import exp
@@ -301,24 +397,38 @@ class _Lowering:
 
         if isinstance(node.expression, exp.Null):
             return ir.IsNull(self.lower(node.this))
-        raise RuleProblem("MC304", "only IS NULL / IS NOT NULL are supported",
-                          hint="write `x = TRUE` instead of `x IS TRUE`", offset=_node_offset(node))
+        raise RuleProblem(
+            "MC304",
+            "only IS NULL / IS NOT NULL are supported",
+            hint="write `x = TRUE` instead of `x IS TRUE`",
+            offset=_node_offset(node),
+        )
 
     def in_(self, node: Any) -> ir.Expr:
         if node.args.get("query") is not None or node.args.get("unnest") is not None:
-            raise RuleProblem("MC304", "subqueries are not allowed (IN (SELECT ...))",
-                              hint="list the values: IN ('a', 'b')", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC304",
+                "subqueries are not allowed (IN (SELECT ...))",
+                hint="list the values: IN ('a', 'b')",
+                offset=_node_offset(node),
+            )
         operand = self.lower(node.this)
-        values = tuple(_typed_null(_align_timestamp_literal(self.lower(v), operand.type), operand.type)
-                       for v in node.expressions)
+        values = tuple(
+            _typed_null(_align_timestamp_literal(self.lower(v), operand.type), operand.type)
+            for v in node.expressions
+        )
         for v in values:
             self.require_comparable(operand, v, node)
         return ir.InList(operand, values)
 
     def between(self, node: Any) -> ir.Expr:
         operand = self.lower(node.this)
-        low = _typed_null(_align_timestamp_literal(self.lower(node.args["low"]), operand.type), operand.type)
-        high = _typed_null(_align_timestamp_literal(self.lower(node.args["high"]), operand.type), operand.type)
+        low = _typed_null(
+            _align_timestamp_literal(self.lower(node.args["low"]), operand.type), operand.type
+        )
+        high = _typed_null(
+            _align_timestamp_literal(self.lower(node.args["high"]), operand.type), operand.type
+        )
         self.require_comparable(operand, low, node)
         self.require_comparable(operand, high, node)
         return ir.Between(operand, low, high)
@@ -333,7 +443,9 @@ class _Lowering:
         operand = self.lower(node.this)
         pattern = node.expression
         if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-            raise RuleProblem("MC304", "a LIKE pattern must be a string literal", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC304", "a LIKE pattern must be a string literal", offset=_node_offset(node)
+            )
         self.require_string(operand, "LIKE", node)
         try:
             regex = like_to_regex(pattern.this, escape)
@@ -345,8 +457,12 @@ class _Lowering:
         from sqlglot import exp
 
         inner, esc = node.this, node.expression
-        if not isinstance(inner, (exp.Like, exp.ILike)) or not (isinstance(esc, exp.Literal) and len(esc.this) == 1):
-            raise RuleProblem("MC304", "ESCAPE needs LIKE/ILIKE and a single character", offset=_node_offset(node))
+        if not isinstance(inner, (exp.Like, exp.ILike)) or not (
+            isinstance(esc, exp.Literal) and len(esc.this) == 1
+        ):
+            raise RuleProblem(
+                "MC304", "ESCAPE needs LIKE/ILIKE and a single character", offset=_node_offset(node)
+            )
         return self.like(inner, esc.this, isinstance(inner, exp.ILike))
 
     def regexp(self, node: Any) -> ir.Expr:
@@ -355,22 +471,33 @@ class _Lowering:
         operand = self.lower(node.this)
         pattern = node.expression
         if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-            raise RuleProblem("MC304", "a regex pattern must be a string literal", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC304", "a regex pattern must be a string literal", offset=_node_offset(node)
+            )
         if node.args.get("flag") is not None:
-            raise RuleProblem("MC304", "regex flags are not supported; use (?i) in the pattern",
-                              offset=_node_offset(node))
+            raise RuleProblem(
+                "MC304",
+                "regex flags are not supported; use (?i) in the pattern",
+                offset=_node_offset(node),
+            )
         self.require_string(operand, "REGEXP_LIKE", node)
         try:
             check_regex(pattern.this)
             regex = portable_regex(pattern.this)
         except RegexProblem as exc:
-            raise RuleProblem("MC306", f"invalid regex: {exc}", hint=exc.hint, offset=_node_offset(node)) from None
+            raise RuleProblem(
+                "MC306", f"invalid regex: {exc}", hint=exc.hint, offset=_node_offset(node)
+            ) from None
         return ir.RegexSearch(operand, regex)
 
     def require_string(self, operand: ir.Expr, what: str, node: Any) -> None:
         if operand.type is not None and operand.type != STRING:
-            raise RuleProblem("MC306", f"{what} needs a string, got {operand.type}",
-                              hint="CAST(x AS VARCHAR) first", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC306",
+                f"{what} needs a string, got {operand.type}",
+                hint="CAST(x AS VARCHAR) first",
+                offset=_node_offset(node),
+            )
 
     # -- arithmetic and functions ---------------------------------------------------------------
     def arith(self, op: Any, node: Any) -> ir.Expr:
@@ -381,34 +508,61 @@ class _Lowering:
             return self.interval(left, node.expression, -1 if op == "-" else 1, node)
         right = self.lower(node.expression)
         lt, rt = left.type, right.type
-        if op == "-" and lt is not None and rt is not None and lt.kind is Kind.DATE and rt.kind is Kind.DATE:
+        if (
+            op == "-"
+            and lt is not None
+            and rt is not None
+            and lt.kind is Kind.DATE
+            and rt.kind is Kind.DATE
+        ):
             return ir.DateDiffDays(left, right)
         for side in (lt, rt):
             if side is not None and not side.is_numeric:
-                raise RuleProblem("MC306", f"'{op}' needs numbers, got {side}",
-                                  hint="dates take `+ INTERVAL '1' DAY`; strings use CONCAT",
-                                  offset=_node_offset(node))
+                raise RuleProblem(
+                    "MC306",
+                    f"'{op}' needs numbers, got {side}",
+                    hint="dates take `+ INTERVAL '1' DAY`; strings use CONCAT",
+                    offset=_node_offset(node),
+                )
         result = FLOAT if op == "/" else (_common([lt, rt]) or INTEGER)
         return ir.Arith(op, left, right, result)
 
     def interval(self, left: ir.Expr, node: Any, sign: int, parent: Any) -> ir.Expr:
         if left.type is not None and not left.type.is_temporal:
-            raise RuleProblem("MC306", f"INTERVAL arithmetic needs a date or timestamp, got {left.type}",
-                              offset=_node_offset(parent))
+            raise RuleProblem(
+                "MC306",
+                f"INTERVAL arithmetic needs a date or timestamp, got {left.type}",
+                offset=_node_offset(parent),
+            )
         unit_node = node.args.get("unit")
         unit = _UNITS.get(unit_node.name.upper() if unit_node is not None else "")
         text = node.this.name if node.this is not None else ""
         if unit is None or not text.strip().lstrip("-").isdigit():
-            raise RuleProblem("MC306", "INTERVAL must be a whole number and a unit, e.g. INTERVAL '30' DAY",
-                              offset=_node_offset(parent))
-        if left.type is not None and left.type.kind is Kind.DATE and unit in ("hour", "minute", "second"):
-            raise RuleProblem("MC306", f"cannot add {unit}s to a date", hint="CAST it AS TIMESTAMP first",
-                              offset=_node_offset(parent))
+            raise RuleProblem(
+                "MC306",
+                "INTERVAL must be a whole number and a unit, e.g. INTERVAL '30' DAY",
+                offset=_node_offset(parent),
+            )
+        if (
+            left.type is not None
+            and left.type.kind is Kind.DATE
+            and unit in ("hour", "minute", "second")
+        ):
+            raise RuleProblem(
+                "MC306",
+                f"cannot add {unit}s to a date",
+                hint="CAST it AS TIMESTAMP first",
+                offset=_node_offset(parent),
+            )
         return ir.DateAdd(left, sign * int(text.strip()), unit)  # type: ignore[arg-type]
 
     def neg(self, node: Any) -> ir.Expr:
         inner = self.lower(node.this)
-        if isinstance(inner, ir.Lit) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
+        if (
+            isinstance(inner, ir.Lit)
+            and isinstance(inner.value, (int, float))
+            and not isinstance(inner.value, bool)
+        ):
             if isinstance(inner.value, int) and -inner.value < INT64_MIN:
                 raise RuleProblem("MC306", "integer literal does not fit in 64 bits")
             return ir.Lit(-inner.value, inner.type)
@@ -425,7 +579,9 @@ class _Lowering:
                 self.require_comparable(subject, value, node)
                 whens.append((ir.Compare("=", subject, value), self.lower(branch.args["true"])))
         else:
-            whens = [(self.boolean(b.this), self.lower(b.args["true"])) for b in node.args.get("ifs", [])]
+            whens = [
+                (self.boolean(b.this), self.lower(b.args["true"])) for b in node.args.get("ifs", [])
+            ]
         default_node = node.args.get("default")
         default = self.lower(default_node) if default_node is not None else ir.Lit(None, None)
         return self.branches(tuple(whens), default, node)
@@ -433,12 +589,18 @@ class _Lowering:
     def if_(self, node: Any) -> ir.Expr:
         false = node.args.get("false")
         default = self.lower(false) if false is not None else ir.Lit(None, None)
-        return self.branches(((self.boolean(node.this), self.lower(node.args["true"])),), default, node)
+        return self.branches(
+            ((self.boolean(node.this), self.lower(node.args["true"])),), default, node
+        )
 
-    def branches(self, whens: tuple[tuple[ir.Expr, ir.Expr], ...], default: ir.Expr, node: Any) -> ir.Expr:
+    def branches(
+        self, whens: tuple[tuple[ir.Expr, ir.Expr], ...], default: ir.Expr, node: Any
+    ) -> ir.Expr:
         result = _common([v.type for _, v in whens] + [default.type])
         if result is _MIXED:
-            raise RuleProblem("MC306", "CASE branches have incompatible types", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC306", "CASE branches have incompatible types", offset=_node_offset(node)
+            )
         whens = tuple((c, _typed_null(v, result)) for c, v in whens)
         return ir.Case(whens, _typed_null(default, result), result)
 
@@ -446,16 +608,22 @@ class _Lowering:
         args = tuple(self.lower(a) for a in [node.this, *node.expressions])
         result = _common([a.type for a in args])
         if result is _MIXED:
-            raise RuleProblem("MC306", "COALESCE arguments have incompatible types", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC306", "COALESCE arguments have incompatible types", offset=_node_offset(node)
+            )
         return ir.Coalesce(tuple(_typed_null(a, result) for a in args), result)
 
     def cast(self, node: Any) -> ir.Expr:
         target_sql = node.to.sql(dialect="duckdb").lower()
         target = _cast_target(target_sql)
         if target is None:
-            raise RuleProblem("MC306", f"cannot CAST to {target_sql}",
-                              hint="use a meshc type: varchar, bigint, double, decimal(p,s), boolean, date, timestamp",
-                              offset=_node_offset(node))
+            raise RuleProblem(
+                "MC306",
+                f"cannot CAST to {target_sql}",
+                hint="use a meshc type: varchar, bigint, double, decimal(p,s), boolean, date, "
+                "timestamp",
+                offset=_node_offset(node),
+            )
         operand = self.lower(node.this)
         if isinstance(operand, ir.Lit) and operand.type == STRING and target.is_temporal:
             return ir.Lit(_parse_temporal(operand.value, target), target)
@@ -474,7 +642,9 @@ class _Lowering:
     def abs_(self, node: Any) -> ir.Expr:
         operand = self.lower(node.this)
         if operand.type is not None and not operand.type.is_numeric:
-            raise RuleProblem("MC306", f"ABS needs a number, got {operand.type}", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC306", f"ABS needs a number, got {operand.type}", offset=_node_offset(node)
+            )
         return ir.StrFn("abs", operand)
 
     def substring(self, node: Any) -> ir.Expr:
@@ -483,12 +653,20 @@ class _Lowering:
         start, length = self.lower(node.args["start"]), node.args.get("length")
         length_lit = self.lower(length) if length is not None else None
         for part in (start, length_lit):
-            if part is not None and not (isinstance(part, ir.Lit) and isinstance(part.value, int) and part.value >= 0):
-                raise RuleProblem("MC304", "SUBSTRING start and length must be non-negative integer literals",
-                                  offset=_node_offset(node))
+            if part is not None and not (
+                isinstance(part, ir.Lit) and isinstance(part.value, int) and part.value >= 0
+            ):
+                raise RuleProblem(
+                    "MC304",
+                    "SUBSTRING start and length must be non-negative integer literals",
+                    offset=_node_offset(node),
+                )
         assert isinstance(start, ir.Lit)
-        return ir.Substring(operand, max(int(start.value), 1),
-                            int(length_lit.value) if isinstance(length_lit, ir.Lit) else None)
+        return ir.Substring(
+            operand,
+            max(int(start.value), 1),
+            int(length_lit.value) if isinstance(length_lit, ir.Lit) else None,
+        )
 
     def concat(self, parts: list[Any], node: Any) -> ir.Expr:
         args = tuple(self.lower(p) for p in parts)
@@ -505,7 +683,9 @@ class _Lowering:
             return ir.Agg("count_all", None, INTEGER)
         if isinstance(arg, exp.Distinct):
             if len(arg.expressions) != 1:
-                raise RuleProblem("MC304", "COUNT(DISTINCT ...) takes one column", offset=_node_offset(node))
+                raise RuleProblem(
+                    "MC304", "COUNT(DISTINCT ...) takes one column", offset=_node_offset(node)
+                )
             return ir.Agg("count_distinct", self.inside_agg(arg.expressions[0]), INTEGER)
         return ir.Agg("count", self.inside_agg(arg), INTEGER)
 
@@ -513,16 +693,26 @@ class _Lowering:
         self.require_aggregate(node)
         operand = self.inside_agg(node.this)
         if fn in ("sum", "avg") and operand.type is not None and not operand.type.is_numeric:
-            raise RuleProblem("MC306", f"{fn.upper()} needs a number, got {operand.type}", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC306",
+                f"{fn.upper()} needs a number, got {operand.type}",
+                offset=_node_offset(node),
+            )
         result = FLOAT if fn == "avg" else operand.type
         return ir.Agg(fn, operand, result)
 
     def require_aggregate(self, node: Any) -> None:
         if not self.aggregate:
-            raise RuleProblem("MC304", "aggregates are not allowed in row rules",
-                              hint="put it in quality.dataset_rules with type: sql", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC304",
+                "aggregates are not allowed in row rules",
+                hint="put it in quality.dataset_rules with type: sql",
+                offset=_node_offset(node),
+            )
         if self.in_agg:
-            raise RuleProblem("MC304", "nested aggregates are not allowed", offset=_node_offset(node))
+            raise RuleProblem(
+                "MC304", "nested aggregates are not allowed", offset=_node_offset(node)
+            )
 
     def inside_agg(self, node: Any) -> ir.Expr:
         self.in_agg = True
@@ -543,17 +733,32 @@ def _typed_null(expr: ir.Expr, ltype: LogicalType | None) -> ir.Expr:
 def _align_timestamp_literal(expr: ir.Expr, other: LogicalType | None) -> ir.Expr:
     """A TIMESTAMP literal compared with a UTC timestamp column is read as UTC (literals with an
     offset were already converted to UTC), so `ts_tz >= TIMESTAMP '2024-01-01 00:00:00'` works."""
-    if (isinstance(expr, ir.Lit) and expr.type == TIMESTAMP and other == TIMESTAMP_TZ
-            and isinstance(expr.value, dt.datetime)):
+    if (
+        isinstance(expr, ir.Lit)
+        and expr.type == TIMESTAMP
+        and other == TIMESTAMP_TZ
+        and isinstance(expr.value, dt.datetime)
+    ):
         return ir.Lit(expr.value.replace(tzinfo=dt.timezone.utc), TIMESTAMP_TZ)
     return expr
 
 
 def _cast_target(sql_type: str) -> LogicalType | None:
-    aliases = {"varchar": "string", "text": "string", "int": "integer", "bigint": "integer",
-               "integer": "integer", "double": "float", "float": "float", "real": "float",
-               "boolean": "boolean", "date": "date", "timestamp": "timestamp",
-               "timestamptz": "timestamptz", "timestamp with time zone": "timestamptz"}
+    aliases = {
+        "varchar": "string",
+        "text": "string",
+        "int": "integer",
+        "bigint": "integer",
+        "integer": "integer",
+        "double": "float",
+        "float": "float",
+        "real": "float",
+        "boolean": "boolean",
+        "date": "date",
+        "timestamp": "timestamp",
+        "timestamptz": "timestamptz",
+        "timestamp with time zone": "timestamptz",
+    }
     try:
         return parse_type(aliases.get(sql_type, sql_type))
     except UnknownType:
@@ -566,8 +771,11 @@ def _parse_temporal(text: str, target: LogicalType) -> Any:
             return dt.date.fromisoformat(text.strip())
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise RuleProblem("MC306", f"invalid {target} literal '{text}'",
-                          hint="use ISO format: DATE '2024-01-31', TIMESTAMP '2024-01-31 12:00:00'") from None
+        raise RuleProblem(
+            "MC306",
+            f"invalid {target} literal '{text}'",
+            hint="use ISO format: DATE '2024-01-31', TIMESTAMP '2024-01-31 12:00:00'",
+        ) from None
     if value.tzinfo is not None:
         value = value.astimezone(dt.timezone.utc)
         return value if target.kind is Kind.TIMESTAMP_TZ else value.replace(tzinfo=None)
@@ -587,7 +795,11 @@ def literal_for(value: Any, ltype: LogicalType) -> ir.Lit:
         return ir.Lit(value, INTEGER)
     if kind is Kind.FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
         return ir.Lit(float(value), FLOAT)
-    if kind is Kind.DECIMAL and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+    if (
+        kind is Kind.DECIMAL
+        and isinstance(value, (int, float, str))
+        and not isinstance(value, bool)
+    ):
         try:
             return ir.Lit(Decimal(str(value)), ltype)
         except ArithmeticError:
@@ -597,4 +809,12 @@ def literal_for(value: Any, ltype: LogicalType) -> ir.Lit:
     raise RuleProblem("MC208", f"{value!r} is not a valid {ltype} value")
 
 
-__all__ = ["RuleProblem", "compile_sql", "literal_for", "rule_id_for", "TIMESTAMP", "TIMESTAMP_TZ", "DATE"]
+__all__ = [
+    "RuleProblem",
+    "compile_sql",
+    "literal_for",
+    "rule_id_for",
+    "TIMESTAMP",
+    "TIMESTAMP_TZ",
+    "DATE",
+]

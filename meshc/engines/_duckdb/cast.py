@@ -21,8 +21,10 @@ _FLOAT = r"(?i)(?:[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|
 _DECIMAL = r"[+-]?[0-9]+(?:\.[0-9]+)?"
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # An offset only follows a time: DuckDB cannot read '2024-01-01Z', and a date-only offset is odd.
-_TIMESTAMP = (_DATE + r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
-              r"(?:Z|[+-][0-9]{2}:[0-9]{2})?)?")
+_TIMESTAMP = (
+    _DATE + r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?)?"
+)
 _TRUE = ("true", "t", "yes", "1")
 _FALSE = ("false", "f", "no", "0")
 
@@ -32,8 +34,12 @@ def native_type(ltype: LogicalType) -> str:
     if ltype.kind is Kind.DECIMAL:
         return f"DECIMAL({ltype.precision},{ltype.scale})"
     return {
-        Kind.STRING: "VARCHAR", Kind.INTEGER: "BIGINT", Kind.FLOAT: "DOUBLE",
-        Kind.BOOLEAN: "BOOLEAN", Kind.DATE: "DATE", Kind.TIMESTAMP: "TIMESTAMP",
+        Kind.STRING: "VARCHAR",
+        Kind.INTEGER: "BIGINT",
+        Kind.FLOAT: "DOUBLE",
+        Kind.BOOLEAN: "BOOLEAN",
+        Kind.DATE: "DATE",
+        Kind.TIMESTAMP: "TIMESTAMP",
         Kind.TIMESTAMP_TZ: "TIMESTAMP WITH TIME ZONE",
     }[ltype.kind]
 

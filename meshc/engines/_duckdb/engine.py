@@ -30,39 +30,62 @@ class DuckDBEngine:
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.con = duckdb.connect(config=dict(config or {}))
-        self.con.execute(sb.render(exp.Set(expressions=[exp.SetItem(this=exp.EQ(
-            this=exp.column("TimeZone"), expression=sb.string("UTC")))])))
+        self.con.execute(
+            sb.render(
+                exp.Set(
+                    expressions=[
+                        exp.SetItem(
+                            this=exp.EQ(this=exp.column("TimeZone"), expression=sb.string("UTC"))
+                        )
+                    ]
+                )
+            )
+        )
         self._names = itertools.count()
 
     def close(self) -> None:
         self.con.close()
 
     # -- Protocol ----------------------------------------------------------------------------------
-    def read(self, paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
-             text_columns: Sequence[str] = ()) -> duckdb.DuckDBPyRelation:
+    def read(
+        self,
+        paths: Sequence[str],
+        fmt: str,
+        *,
+        delimiter: str = ",",
+        header: bool = True,
+        text_columns: Sequence[str] = (),
+    ) -> duckdb.DuckDBPyRelation:
         # Text formats read every column as VARCHAR, so `text_columns` is covered by construction.
         return io.read(self.con, paths, fmt, delimiter=delimiter, header=header)
 
     def validate(self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan) -> Split:
-        source = split.Source(self._view(frame),
-                              tuple(zip(frame.columns, map(str, frame.types), strict=True)))
+        source = split.Source(
+            self._view(frame), tuple(zip(frame.columns, map(str, frame.types), strict=True))
+        )
         extras = split.check_columns(source, plan)
         table = self._fresh("split")
-        create = exp.Create(this=exp.Table(this=sb.ident(table)), kind="TABLE",
-                            expression=split.split_query(source, plan),
-                            properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+        create = exp.Create(
+            this=exp.Table(this=sb.ident(table)),
+            kind="TABLE",
+            expression=split.split_query(source, plan),
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        )
         self.con.execute(sb.render(create))
         row = self._one_row(split.counts_query(table, plan))
         rows_in, rows_quarantined, *flags = (int(v) for v in row)
         return Split(
             valid=self.con.sql(sb.render(split.valid_query(table, plan, extras))),
             quarantine=self.con.sql(sb.render(split.quarantine_query(table, plan, source))),
-            rows_in=rows_in, rows_valid=rows_in - rows_quarantined,
-            rows_quarantined=rows_quarantined, failures=_failures(plan, flags),
+            rows_in=rows_in,
+            rows_valid=rows_in - rows_quarantined,
+            rows_quarantined=rows_quarantined,
+            failures=_failures(plan, flags),
         )
 
-    def aggregate(self, frame: duckdb.DuckDBPyRelation,
-                  exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
+    def aggregate(
+        self, frame: duckdb.DuckDBPyRelation, exprs: Mapping[str, ir.Expr]
+    ) -> dict[str, Any]:
         if not exprs:
             return {}
         items = [sb.alias(translate(e), name) for name, e in exprs.items()]
@@ -72,10 +95,14 @@ class DuckDBEngine:
     def write(self, frame: duckdb.DuckDBPyRelation, path: Path, fmt: str) -> None:
         io.write(self.con, self._view(frame), frame.columns, Path(path), fmt)
 
-    def mask(self, frame: duckdb.DuckDBPyRelation, masks: Mapping[str, str]) -> duckdb.DuckDBPyRelation:
+    def mask(
+        self, frame: duckdb.DuckDBPyRelation, masks: Mapping[str, str]
+    ) -> duckdb.DuckDBPyRelation:
         if not masks:
             return frame
-        query = sb.select(*mask_select(frame.columns, masks)).from_(exp.Table(this=sb.ident(self._view(frame))))
+        query = sb.select(*mask_select(frame.columns, masks)).from_(
+            exp.Table(this=sb.ident(self._view(frame)))
+        )
         return self.con.sql(sb.render(query))
 
     def to_arrow(self, frame: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -103,7 +130,7 @@ class DuckDBEngine:
 
 def _failures(plan: ValidationPlan, flags: list[int]) -> dict[str, int]:
     """Every check id (0 when none fail); a cast id only when some value failed its cast."""
-    casts, checks = flags[: len(plan.columns)], flags[len(plan.columns):]
+    casts, checks = flags[: len(plan.columns)], flags[len(plan.columns) :]
     failures: dict[str, int] = {}
     for spec, count in zip(plan.columns, casts, strict=True):
         if count:

@@ -36,21 +36,27 @@ def _scan(function: str, args: list[exp.Expression]) -> exp.Select:
 _NO_NULL = "\x1fmeshc:no-null\x1f"
 
 
-def read(con: duckdb.DuckDBPyConnection, paths: Sequence[str], fmt: str, *, delimiter: str,
-         header: bool) -> duckdb.DuckDBPyRelation:
+def read(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[str], fmt: str, *, delimiter: str, header: bool
+) -> duckdb.DuckDBPyRelation:
     """A lazy relation over all files (concatenated by column name)."""
     if not paths:
         raise SourceError("no input files given")
     kind = fmt.lower()
     if kind == "csv":
-        query = _scan("read_csv", [
-            _files(paths), _param("all_varchar", exp.true()),
-            _param("header", exp.true() if header else exp.false()),
-            _param("delim", sb.string(delimiter)), _param("union_by_name", exp.true()),
-            # DuckDB reads an empty cell as NULL by default; meshc decides what is NULL from the
-            # contract's null_values, so give the reader a null string no file contains.
-            _param("nullstr", sb.string(_NO_NULL)),
-        ])
+        query = _scan(
+            "read_csv",
+            [
+                _files(paths),
+                _param("all_varchar", exp.true()),
+                _param("header", exp.true() if header else exp.false()),
+                _param("delim", sb.string(delimiter)),
+                _param("union_by_name", exp.true()),
+                # DuckDB reads an empty cell as NULL by default; meshc decides what is NULL from the
+                # contract's null_values, so give the reader a null string no file contains.
+                _param("nullstr", sb.string(_NO_NULL)),
+            ],
+        )
     elif kind == "parquet":
         query = _scan("read_parquet", [_files(paths), _param("union_by_name", exp.true())])
     elif kind in ("json", "ndjson"):
@@ -71,14 +77,17 @@ def _json_query(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> exp.Sel
         names = con.sql(sb.render(_scan("read_json", base))).columns
     except duckdb.Error as exc:
         raise SourceError(f"cannot read {', '.join(map(str, paths))}: {exc}") from None
-    columns = exp.Struct(expressions=[
-        exp.PropertyEQ(this=sb.ident(n), expression=sb.string("VARCHAR")) for n in names
-    ])
+    columns = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=sb.ident(n), expression=sb.string("VARCHAR")) for n in names
+        ]
+    )
     return _scan("read_json", [*base, _param("columns", columns)])
 
 
-def write(con: duckdb.DuckDBPyConnection, view: str, names: Sequence[str], path: Path,
-          fmt: str) -> None:
+def write(
+    con: duckdb.DuckDBPyConnection, view: str, names: Sequence[str], path: Path, fmt: str
+) -> None:
     """COPY one relation (registered as `view`) to exactly one file at `path`."""
     kind = _FORMATS.get(fmt.lower())
     if kind is None:
@@ -93,8 +102,9 @@ def write(con: duckdb.DuckDBPyConnection, view: str, names: Sequence[str], path:
     params = [exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this=kind))]
     if kind == "CSV":
         params.append(exp.CopyParameter(this=exp.Var(this="HEADER"), expression=exp.true()))
-    copy = exp.Copy(this=exp.Subquery(this=query), kind=False, files=[sb.string(str(path))],
-                    params=params)
+    copy = exp.Copy(
+        this=exp.Subquery(this=query), kind=False, files=[sb.string(str(path))], params=params
+    )
     try:
         con.execute(sb.render(copy))
     except duckdb.Error as exc:

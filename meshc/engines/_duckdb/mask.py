@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from sqlglot import exp
 
 from meshc.engines._duckdb import sqlbuild as sb
-from meshc.engines.base import REASONS, REASON_FIELDS, REDACTED
+from meshc.engines.base import REASON_FIELDS, REASONS, REDACTED
 
 
 def masked(value: exp.Expression, method: str) -> exp.Expression:
@@ -18,15 +18,31 @@ def masked(value: exp.Expression, method: str) -> exp.Expression:
     if method == "hash":
         return exp.Anonymous(this="sha256", expressions=[text])
     if method == "redact":
-        return exp.If(this=exp.Is(this=value, expression=exp.Null()), true=exp.Null(),
-                      false=sb.string(REDACTED))
+        return exp.If(
+            this=exp.Is(this=value, expression=exp.Null()),
+            true=exp.Null(),
+            false=sb.string(REDACTED),
+        )
     length = exp.Anonymous(this="length", expressions=[text])
-    stars = exp.Anonymous(this="repeat", expressions=[
-        sb.string("*"), exp.Anonymous(this="greatest", expressions=[exp.Sub(this=length, expression=exp.Literal.number(4)), exp.Literal.number(0)])])
+    stars = exp.Anonymous(
+        this="repeat",
+        expressions=[
+            sb.string("*"),
+            exp.Anonymous(
+                this="greatest",
+                expressions=[
+                    exp.Sub(this=length, expression=exp.Literal.number(4)),
+                    exp.Literal.number(0),
+                ],
+            ),
+        ],
+    )
     tail = exp.Anonymous(this="right", expressions=[text, exp.Literal.number(4)])
     whole = exp.Anonymous(this="repeat", expressions=[sb.string("*"), length])
-    return exp.Case(ifs=[exp.If(this=exp.LTE(this=length, expression=exp.Literal.number(4)), true=whole)],
-                    default=exp.DPipe(this=stars, expression=tail))
+    return exp.Case(
+        ifs=[exp.If(this=exp.LTE(this=length, expression=exp.Literal.number(4)), true=whole)],
+        default=exp.DPipe(this=stars, expression=tail),
+    )
 
 
 def mask_select(columns: Sequence[str], masks: Mapping[str, str]) -> list[exp.Expression]:
@@ -36,8 +52,11 @@ def mask_select(columns: Sequence[str], masks: Mapping[str, str]) -> list[exp.Ex
         col = exp.column(sb.ident(name))
         if name in masks:
             # NULLIF(x, x) is NULL with x's type: nullify keeps the column's type
-            value = (exp.Nullif(this=col, expression=col.copy()) if masks[name] == "nullify"
-                     else masked(col, masks[name]))
+            value = (
+                exp.Nullif(this=col, expression=col.copy())
+                if masks[name] == "nullify"
+                else masked(col, masks[name])
+            )
             items.append(sb.alias(value, name))
         elif name == REASONS:
             items.append(sb.alias(_mask_reasons(col, masks), name))
@@ -51,9 +70,19 @@ def _mask_reasons(col: exp.Expression, masks: Mapping[str, str]) -> exp.Expressi
     field = {f: exp.Dot(this=exp.column(x), expression=exp.to_identifier(f)) for f in REASON_FIELDS}
     value: exp.Expression = field["value"]
     for name, method in masks.items():
-        value = exp.If(this=exp.EQ(this=field["column"], expression=sb.string(name)),
-                       true=masked(field["value"], method), false=value)
-    rebuilt = exp.Struct(expressions=[
-        exp.PropertyEQ(this=exp.to_identifier(f), expression=value if f == "value" else field[f])
-        for f in REASON_FIELDS])
-    return exp.Anonymous(this="list_transform", expressions=[col, exp.Lambda(this=rebuilt, expressions=[x])])
+        value = exp.If(
+            this=exp.EQ(this=field["column"], expression=sb.string(name)),
+            true=masked(field["value"], method),
+            false=value,
+        )
+    rebuilt = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(
+                this=exp.to_identifier(f), expression=value if f == "value" else field[f]
+            )
+            for f in REASON_FIELDS
+        ]
+    )
+    return exp.Anonymous(
+        this="list_transform", expressions=[col, exp.Lambda(this=rebuilt, expressions=[x])]
+    )

@@ -72,7 +72,8 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
     types = dict(source.columns)
     index = {c.name: i for i, c in enumerate(plan.columns)}
     src = sb.select(exp.Star(), sb.alias(exp.Window(this=exp.RowNumber()), ROW)).from_(
-        exp.Table(this=sb.ident(source.view)))
+        exp.Table(this=sb.ident(source.view))
+    )
     typed_items: list[exp.Expression] = []
     for i, spec in enumerate(plan.columns):
         raw = _null_values(sb.col(spec.name), types[spec.name], plan.null_values)
@@ -88,8 +89,11 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
     flags += [sb.col(violated(j)) for j, c in enumerate(plan.checks) if c.severity == "error"]
     quarantine = sb.false_when_null(sb.or_all(flags))
     reasons = sb.case([(quarantine, _reasons(plan))], sb.cast(exp.Null(), REASONS_TYPE))
-    return _stage([sb.alias(quarantine, QUARANTINE), sb.alias(reasons, REASON_LIST)],
-                  _stage(checked_items, _stage(typed_items, src, "src"), "typed"), "checked")
+    return _stage(
+        [sb.alias(quarantine, QUARANTINE), sb.alias(reasons, REASON_LIST)],
+        _stage(checked_items, _stage(typed_items, src, "src"), "typed"),
+        "checked",
+    )
 
 
 def _stage(items: list[exp.Expression], inner: exp.Select, name: str) -> exp.Select:
@@ -129,8 +133,13 @@ def _reasons(plan: ValidationPlan) -> exp.Expression:
     entries: list[exp.Expression] = []
     for i, spec in enumerate(plan.columns):
         fields: tuple[str | None, ...] = (
-            cast_rule_id(spec.name), f"type {spec.type}", spec.name, None,
-            cast_message(spec.name, spec.type), "error")
+            cast_rule_id(spec.name),
+            f"type {spec.type}",
+            spec.name,
+            None,
+            cast_message(spec.name, spec.type),
+            "error",
+        )
         entries.append(sb.case([(sb.col(cast_failed(i)), _reason(fields, spec.name))]))
     for j, check in enumerate(plan.checks):
         first = check.columns[0] if check.columns else None
@@ -151,8 +160,10 @@ def _reason(fields: tuple[Any, ...], value_column: str | None) -> exp.Expression
             values.append(sb.cast(value_sql, "VARCHAR"))
         else:
             values.append(sb.cast(sb.string(value) if value is not None else exp.Null(), "VARCHAR"))
-    pairs = [exp.PropertyEQ(this=exp.to_identifier(n), expression=v)
-             for n, v in zip(REASON_FIELDS, values, strict=True)]
+    pairs = [
+        exp.PropertyEQ(this=exp.to_identifier(n), expression=v)
+        for n, v in zip(REASON_FIELDS, values, strict=True)
+    ]
     return exp.Anonymous(this="struct_pack", expressions=pairs)
 
 
@@ -173,8 +184,9 @@ def lineage_items(lineage: dict[str, Any]) -> list[exp.Expression]:
 
 
 def valid_query(table: str, plan: ValidationPlan, extras: Sequence[str]) -> exp.Select:
-    items: list[exp.Expression] = [sb.alias(sb.col(typed(i)), c.name)
-                                   for i, c in enumerate(plan.columns)]
+    items: list[exp.Expression] = [
+        sb.alias(sb.col(typed(i)), c.name) for i, c in enumerate(plan.columns)
+    ]
     if plan.extra_columns == "keep":
         items += [sb.alias(sb.cast(sb.col(n), "VARCHAR"), n) for n in extras]
     items += lineage_items(dict(plan.lineage))
@@ -199,7 +211,11 @@ def counts_query(table: str, plan: ValidationPlan) -> exp.Select:
     flags = [QUARANTINE] + [cast_failed(i) for i in range(len(plan.columns))]
     flags += [violated(j) for j in range(len(plan.checks))]
     items: list[exp.Expression] = [exp.Count(this=exp.Star())]
-    items += [exp.Coalesce(this=exp.Sum(this=sb.case([(sb.col(f), exp.Literal.number(1))],
-                                                     exp.Literal.number(0))),
-                           expressions=[exp.Literal.number(0)]) for f in flags]
+    items += [
+        exp.Coalesce(
+            this=exp.Sum(this=sb.case([(sb.col(f), exp.Literal.number(1))], exp.Literal.number(0))),
+            expressions=[exp.Literal.number(0)],
+        )
+        for f in flags
+    ]
     return sb.select(*items).from_(exp.Table(this=sb.ident(table)))

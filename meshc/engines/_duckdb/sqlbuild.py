@@ -84,8 +84,9 @@ def not_null(node: exp.Expression) -> exp.Expression:
     return exp.Not(this=paren(is_null(node)))
 
 
-def case(whens: Sequence[tuple[exp.Expression, exp.Expression]],
-         default: exp.Expression | None = None) -> exp.Case:
+def case(
+    whens: Sequence[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
+) -> exp.Case:
     return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in whens], default=default)
 
 

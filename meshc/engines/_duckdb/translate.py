@@ -28,17 +28,35 @@ ENGINE = "duckdb"
 Resolver = Callable[[ir.Col], exp.Expression]
 
 _COMPARE: dict[str, type[exp.Expression]] = {
-    "=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE,
+    "=": exp.EQ,
+    "!=": exp.NEQ,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
 }
 _ARITH: dict[str, type[exp.Expression]] = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 _STRFN: dict[str, Callable[..., exp.Expression]] = {
-    "length": exp.Length, "upper": exp.Upper, "lower": exp.Lower, "abs": exp.Abs,
+    "length": exp.Length,
+    "upper": exp.Upper,
+    "lower": exp.Lower,
+    "abs": exp.Abs,
 }
 _AGG: dict[str, Callable[..., exp.Expression]] = {
-    "count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max,
+    "count": exp.Count,
+    "sum": exp.Sum,
+    "avg": exp.Avg,
+    "min": exp.Min,
+    "max": exp.Max,
 }
-_UNIT = {"year": "YEAR", "month": "MONTH", "day": "DAY", "hour": "HOUR", "minute": "MINUTE",
-         "second": "SECOND"}
+_UNIT = {
+    "year": "YEAR",
+    "month": "MONTH",
+    "day": "DAY",
+    "hour": "HOUR",
+    "minute": "MINUTE",
+    "second": "SECOND",
+}
 
 
 def unsupported(what: str) -> UnsupportedConstruct:
@@ -56,17 +74,28 @@ class Translator:
     def __init__(self, resolve: Resolver = by_name) -> None:
         self.resolve = resolve
         self.handlers: dict[type[ir.Expr], Callable[[Any], exp.Expression]] = {
-            ir.Col: self.resolve, ir.Lit: literal, ir.Compare: self.compare,
+            ir.Col: self.resolve,
+            ir.Lit: literal,
+            ir.Compare: self.compare,
             ir.And: lambda n: self.binary(exp.And, n.left, n.right),
             ir.Or: lambda n: self.binary(exp.Or, n.left, n.right),
             ir.Not: lambda n: exp.Not(this=self.sub(n.operand)),
-            ir.IsNull: self.is_null, ir.InList: self.in_list, ir.Between: self.between,
-            ir.RegexSearch: self.regex, ir.Arith: self.arith,
+            ir.IsNull: self.is_null,
+            ir.InList: self.in_list,
+            ir.Between: self.between,
+            ir.RegexSearch: self.regex,
+            ir.Arith: self.arith,
             ir.Neg: lambda n: exp.Neg(this=self.sub(n.operand)),
-            ir.Case: self.case, ir.Coalesce: self.coalesce, ir.Cast: self.cast,
-            ir.StrFn: self.strfn, ir.Substring: self.substring, ir.Concat: self.concat,
-            ir.DateAdd: self.date_add, ir.DateDiffDays: self.date_diff,
-            ir.IsDuplicate: self.is_duplicate, ir.Agg: self.agg,
+            ir.Case: self.case,
+            ir.Coalesce: self.coalesce,
+            ir.Cast: self.cast,
+            ir.StrFn: self.strfn,
+            ir.Substring: self.substring,
+            ir.Concat: self.concat,
+            ir.DateAdd: self.date_add,
+            ir.DateDiffDays: self.date_diff,
+            ir.IsDuplicate: self.is_duplicate,
+            ir.Agg: self.agg,
         }
 
     def __call__(self, node: ir.Expr) -> exp.Expression:
@@ -94,8 +123,9 @@ class Translator:
         return exp.Not(this=sb.paren(test)) if node.negated else test
 
     def between(self, node: ir.Between) -> exp.Expression:
-        test = exp.Between(this=self.sub(node.operand), low=self.sub(node.low),
-                           high=self.sub(node.high))
+        test = exp.Between(
+            this=self.sub(node.operand), low=self.sub(node.low), high=self.sub(node.high)
+        )
         return exp.Not(this=sb.paren(test)) if node.negated else test
 
     def regex(self, node: ir.RegexSearch) -> exp.Expression:
@@ -141,8 +171,9 @@ class Translator:
 
     def substring(self, node: ir.Substring) -> exp.Expression:
         length = exp.Literal.number(node.length) if node.length is not None else None
-        return exp.Substring(this=self(node.operand), start=exp.Literal.number(node.start),
-                             length=length)
+        return exp.Substring(
+            this=self(node.operand), start=exp.Literal.number(node.start), length=length
+        )
 
     def concat(self, node: ir.Concat) -> exp.Expression:
         # `||` is NULL when any side is NULL (CONCAT would skip NULLs).
@@ -202,8 +233,11 @@ def literal(node: ir.Lit) -> exp.Expression:
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
     if isinstance(value, str):
-        return sb.string(value) if ltype is None or ltype == STRING else text_cast(
-            sb.string(value), ltype).value
+        return (
+            sb.string(value)
+            if ltype is None or ltype == STRING
+            else text_cast(sb.string(value), ltype).value
+        )
     if isinstance(value, Decimal):
         return sb.cast(sb.string(str(value)), _decimal_type(value))
     if isinstance(value, float) or (ltype is not None and ltype.kind is Kind.FLOAT):

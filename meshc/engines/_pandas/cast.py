@@ -76,8 +76,9 @@ def _integer(text: Arrow, _: LogicalType) -> tuple[Arrow, Arrow]:
     limit = pc.if_else(negative, _INT64_MIN_ABS, _INT64_MAX)
     width = pc.utf8_length(digits)
     # Same-width digit strings compare like numbers, so the 64-bit range check is exact.
-    in_range = pc.or_(pc.less(width, 19),
-                      pc.and_(pc.equal(width, 19), pc.less_equal(digits, limit)))
+    in_range = pc.or_(
+        pc.less(width, 19), pc.and_(pc.equal(width, 19), pc.less_equal(digits, limit))
+    )
     signed = pc.if_else(negative, pc.binary_join_element_wise("-", digits, ""), digits)
     canonical = pc.if_else(pc.equal(width, 0), "0", signed)
     accepted = pc.and_(ok, in_range)
@@ -138,12 +139,22 @@ def _timestamp(text: Arrow, ltype: LogicalType) -> tuple[Arrow, Arrow]:
     frac_text = pc.utf8_rpad(pc.fill_null(pc.struct_field(parts, "f"), ""), 6, "0")
     micros = np.asarray(frac_text.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
     zone_h, zone_m = _field(parts, "zh"), _field(parts, "zm")
-    sign = np.where(np.asarray(pc.fill_null(pc.struct_field(parts, "zs"), "").to_numpy(
-        zero_copy_only=False)) == "-", -1, 1)
+    sign = np.where(
+        np.asarray(pc.fill_null(pc.struct_field(parts, "zs"), "").to_numpy(zero_copy_only=False))
+        == "-",
+        -1,
+        1,
+    )
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59) & (zone_h <= 23) & (zone_m <= 59)
     offset_us = sign * (zone_h * 60 + zone_m) * 60_000_000  # local = UTC + offset
-    total = (days * calendar.US_PER_DAY + hour * 3_600_000_000 + minute * 60_000_000
-             + second * 1_000_000 + micros - offset_us)
+    total = (
+        days * calendar.US_PER_DAY
+        + hour * 3_600_000_000
+        + minute * 60_000_000
+        + second * 1_000_000
+        + micros
+        - offset_us
+    )
     values = pa.array(np.where(ok, total, 0), type=pa.int64(), mask=~ok).cast(arrow_type(ltype))
     return values, pa.array(ok)
 
@@ -183,8 +194,10 @@ def _decimal_to_integer(series: pd.Series, _: LogicalType) -> pd.Series:
 
 def _round_to_decimal(series: pd.Series, target: LogicalType) -> pd.Series:
     rounded = pc.round(to_arrow(series), target.scale or 0, round_mode="half_towards_infinity")
-    return _via_text(from_arrow(rounded, Kind.FLOAT if pa.types.is_floating(rounded.type)
-                                else Kind.DECIMAL), target)
+    return _via_text(
+        from_arrow(rounded, Kind.FLOAT if pa.types.is_floating(rounded.type) else Kind.DECIMAL),
+        target,
+    )
 
 
 def _native(series: pd.Series, target: LogicalType) -> pd.Series:

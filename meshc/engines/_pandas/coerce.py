@@ -67,13 +67,19 @@ def same_decimal(series: list[pd.Series]) -> list[pd.Series]:
     types = [to_arrow(s).type for s in series]
     scale = max(t.scale for t in types)
     common = pa.decimal128(MAX_PRECISION, scale)
-    return [s if t == common else from_arrow(to_arrow(s).cast(common), Kind.DECIMAL)
-            for s, t in zip(series, types, strict=True)]
+    return [
+        s if t == common else from_arrow(to_arrow(s).cast(common), Kind.DECIMAL)
+        for s, t in zip(series, types, strict=True)
+    ]
 
 
-def unify(series: list[pd.Series], types: Sequence[LogicalType | None],
-          target: LogicalType | None = None, *, one_dtype: bool = False,
-          ) -> tuple[list[pd.Series], LogicalType | None]:
+def unify(
+    series: list[pd.Series],
+    types: Sequence[LogicalType | None],
+    target: LogicalType | None = None,
+    *,
+    one_dtype: bool = False,
+) -> tuple[list[pd.Series], LogicalType | None]:
     """Operands brought to one kind: `target`'s if given, else their common numeric type, else the
     first known type (the compiler type-checks first). Decimals keep their own precision and scale
     (arrow compares and adds across scales) unless `one_dtype` asks for a single dtype, which

@@ -27,8 +27,15 @@ from meshc.types import Kind
 class PandasEngine:
     name = "pandas"
 
-    def read(self, paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
-             text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    def read(
+        self,
+        paths: Sequence[str],
+        fmt: str,
+        *,
+        delimiter: str = ",",
+        header: bool = True,
+        text_columns: Sequence[str] = (),
+    ) -> pd.DataFrame:
         # Text formats read every column as text, so `text_columns` needs no special handling.
         return io.read(paths, fmt, delimiter, header)
 
@@ -63,8 +70,10 @@ class PandasEngine:
         return Split(
             valid=_with_lineage(valid.reset_index(drop=True), plan),
             quarantine=_with_lineage(quarantine, plan),
-            rows_in=len(source), rows_valid=int((~quarantined).sum()),
-            rows_quarantined=int(quarantined.sum()), failures=failures,
+            rows_in=len(source),
+            rows_valid=int((~quarantined).sum()),
+            rows_quarantined=int(quarantined.sum()),
+            failures=failures,
         )
 
     def aggregate(self, frame: pd.DataFrame, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
@@ -123,8 +132,11 @@ def _missing_values(source: pd.DataFrame, plan: ValidationPlan) -> pd.DataFrame:
     return missing
 
 
-def _cast_columns(source: pd.DataFrame, missing: pd.DataFrame, plan: ValidationPlan,
-                  ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _cast_columns(
+    source: pd.DataFrame,
+    missing: pd.DataFrame,
+    plan: ValidationPlan,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     text = _is_text_source(source)
     typed: dict[str, pd.Series] = {}
     failed: dict[str, np.ndarray] = {}
@@ -154,23 +166,43 @@ def _raw_text(column: pd.Series, missing: pd.Series) -> pd.Series:
     return _text(column, missing)
 
 
-def _reasons(source: pd.DataFrame, missing: pd.DataFrame, quarantined: np.ndarray,
-             cast_failed: dict[str, np.ndarray], failed: dict[str, np.ndarray],
-             plan: ValidationPlan) -> pd.Series:
+def _reasons(
+    source: pd.DataFrame,
+    missing: pd.DataFrame,
+    quarantined: np.ndarray,
+    cast_failed: dict[str, np.ndarray],
+    failed: dict[str, np.ndarray],
+    plan: ValidationPlan,
+) -> pd.Series:
     """Reasons for the quarantined rows only: cast failures in column order, then checks."""
     rows = source[quarantined]
     raw = {n: to_arrow(_raw_text(rows[n], missing[n][quarantined])) for n in rows.columns}
     none = pa.nulls(len(rows), pa.string())
     reasons = [
-        Reason(cast_failed[s.name][quarantined], cast_rule_id(s.name), f"type {s.type}", s.name,
-               raw[s.name], cast_message(s.name, s.type), "error")
+        Reason(
+            cast_failed[s.name][quarantined],
+            cast_rule_id(s.name),
+            f"type {s.type}",
+            s.name,
+            raw[s.name],
+            cast_message(s.name, s.type),
+            "error",
+        )
         for s in plan.columns
     ]
     for check in plan.checks:
         column = _first_column(check)
-        reasons.append(Reason(failed[check.id][quarantined], check.id, check.rule, column,
-                              raw.get(column, none) if column else none,
-                              check.description or f"violates {check.rule}", check.severity))
+        reasons.append(
+            Reason(
+                failed[check.id][quarantined],
+                check.id,
+                check.rule,
+                column,
+                raw.get(column, none) if column else none,
+                check.description or f"violates {check.rule}",
+                check.severity,
+            )
+        )
     built = build_reasons(reasons, len(rows))
     return pd.Series(pd.arrays.ArrowExtensionArray(built))
 

@@ -28,8 +28,12 @@ TEXT_SOURCE = "meshc_text_source"  # DataFrame.attrs flag: columns are raw text
 
 def read(paths: Sequence[str], fmt: str, delimiter: str, header: bool) -> pd.DataFrame:
     fmt = fmt.lower()
-    readers = {"csv": lambda p: _read_csv(p, delimiter, header), "parquet": _read_parquet,
-               "json": _read_json, "ndjson": _read_json}
+    readers = {
+        "csv": lambda p: _read_csv(p, delimiter, header),
+        "parquet": _read_parquet,
+        "json": _read_json,
+        "ndjson": _read_json,
+    }
     if fmt not in readers:
         raise SourceError(f"unsupported source format '{fmt}' (csv, parquet, json, ndjson)")
     if not paths:
@@ -44,8 +48,14 @@ def read(paths: Sequence[str], fmt: str, delimiter: str, header: bool) -> pd.Dat
 
 
 def _read_csv(path: str, delimiter: str, header: bool) -> pd.DataFrame:
-    frame = pd.read_csv(path, sep=delimiter, header=0 if header else None, dtype=str,
-                        keep_default_na=False, na_filter=False)
+    frame = pd.read_csv(
+        path,
+        sep=delimiter,
+        header=0 if header else None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+    )
     if not header:  # positional names, 1-based like Polars' column_1, column_2, ...
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
     return frame.astype(STRING_DTYPE)
@@ -103,8 +113,9 @@ def _flatten(table: pa.Table, temporal_as_text: bool) -> pa.Table:
         column = table.column(i)
         if field.name == REASONS:
             table = table.set_column(i, field.name, reasons_to_json(column))
-        elif temporal_as_text and (pa.types.is_decimal(field.type) or pa.types.is_temporal(
-                field.type)):
+        elif temporal_as_text and (
+            pa.types.is_decimal(field.type) or pa.types.is_temporal(field.type)
+        ):
             table = table.set_column(i, field.name, column.cast(pa.string()))
     return table
 
@@ -112,5 +123,6 @@ def _flatten(table: pa.Table, temporal_as_text: bool) -> pa.Table:
 def _write_ndjson(table: pa.Table, path: Path) -> None:
     frame = table.to_pandas(types_mapper=pd.ArrowDtype)
     text = frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
-    Path(path).write_text(text if not text or text.endswith("\n") else text + "\n",
-                          encoding="utf-8")
+    Path(path).write_text(
+        text if not text or text.endswith("\n") else text + "\n", encoding="utf-8"
+    )

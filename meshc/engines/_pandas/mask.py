@@ -23,5 +23,7 @@ def mask_frame(frame: pd.DataFrame, masks: Mapping[str, str]) -> pd.DataFrame:
         out[name] = pd.Series(masked.to_pylist(), index=out.index, dtype="string[pyarrow]")
     if REASONS in out.columns and len(out):
         arrow = pa.array(out[REASONS], from_pandas=True)
-        out[REASONS] = pd.Series(pd.arrays.ArrowExtensionArray(mask_reasons(arrow, masks)), index=out.index)
+        out[REASONS] = pd.Series(
+            pd.arrays.ArrowExtensionArray(mask_reasons(arrow, masks)), index=out.index
+        )
     return out

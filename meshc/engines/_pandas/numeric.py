@@ -17,7 +17,9 @@ from meshc.types import FLOAT, INTEGER, Kind, LogicalType
 
 _INT64_LIMIT = 2.0**63
 _PANDAS_OPS: dict[str, Callable[[pd.Series, pd.Series], pd.Series]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
 }
 _ARROW_OPS = {"+": pc.add_checked, "-": pc.subtract_checked, "*": pc.multiply_checked}
 

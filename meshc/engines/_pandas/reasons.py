@@ -35,8 +35,9 @@ def build_reasons(reasons: list[Reason], rows: int) -> pa.ListArray:
     """One list per quarantined row, entries in the order of `reasons`."""
     positions = [np.flatnonzero(r.failed) for r in reasons]
     row_of = np.concatenate([np.zeros(0, np.int64), *positions])
-    rank = np.concatenate([np.zeros(0, np.int64)]
-                          + [np.full(len(p), k, np.int64) for k, p in enumerate(positions)])
+    rank = np.concatenate(
+        [np.zeros(0, np.int64)] + [np.full(len(p), k, np.int64) for k, p in enumerate(positions)]
+    )
     order = np.lexsort((rank, row_of))  # by row, then by reason order
     columns = {name: [] for name in REASON_FIELDS}  # type: dict[str, list[pa.Array]]
     for reason, pos in zip(reasons, positions, strict=True):
@@ -44,8 +45,10 @@ def build_reasons(reasons: list[Reason], rows: int) -> pa.ListArray:
         for name in ("rule_id", "rule", "column", "message", "severity"):
             columns[name].append(_constant(getattr(reason, name), n))
         columns["value"].append(reason.values.take(pa.array(pos, pa.int64())).cast(pa.string()))
-    fields = [pa.concat_arrays(columns[name] or [pa.array([], pa.string())]).take(order)
-              for name in REASON_FIELDS]
+    fields = [
+        pa.concat_arrays(columns[name] or [pa.array([], pa.string())]).take(order)
+        for name in REASON_FIELDS
+    ]
     entries = pa.StructArray.from_arrays(fields, names=list(REASON_FIELDS))
     offsets = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=rows))])
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), entries, type=REASON_TYPE)
@@ -54,5 +57,7 @@ def build_reasons(reasons: list[Reason], rows: int) -> pa.ListArray:
 def reasons_to_json(reasons: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The reasons column as JSON text, for CSV and JSON outputs (one value per quarantined row,
     at write time; JSON escaping has no arrow kernel)."""
-    return pa.array([None if r is None else json.dumps(r, ensure_ascii=False)
-                     for r in reasons.to_pylist()], pa.string())
+    return pa.array(
+        [None if r is None else json.dumps(r, ensure_ascii=False) for r in reasons.to_pylist()],
+        pa.string(),
+    )

@@ -13,19 +13,28 @@ from meshc.engines._pandas.native import Env, Native, Translate
 from meshc.rules import expr as ir
 from meshc.types import Kind
 
-_UNIT_US = {"day": calendar.US_PER_DAY, "hour": 3_600_000_000, "minute": 60_000_000,
-            "second": 1_000_000}
+_UNIT_US = {
+    "day": calendar.US_PER_DAY,
+    "hour": 3_600_000_000,
+    "minute": 60_000_000,
+    "second": 1_000_000,
+}
 
 
 def _ints(arr: pa.Array, as_type: pa.DataType) -> np.ndarray:
-    return np.asarray(pc.fill_null(arr.cast(as_type), 0).to_numpy(zero_copy_only=False),
-                      dtype=np.int64)
+    return np.asarray(
+        pc.fill_null(arr.cast(as_type), 0).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
 
 
 def _ymd(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return tuple(np.asarray(pc.fill_null(f(arr), 1970 if f is pc.year else 1)
-                            .to_numpy(zero_copy_only=False), dtype=np.int64)
-                 for f in (pc.year, pc.month, pc.day))  # type: ignore[return-value]
+    return tuple(
+        np.asarray(
+            pc.fill_null(f(arr), 1970 if f is pc.year else 1).to_numpy(zero_copy_only=False),
+            dtype=np.int64,
+        )
+        for f in (pc.year, pc.month, pc.day)
+    )  # type: ignore[return-value]
 
 
 def _shift(arr: pa.Array, kind: Kind, amount: int, unit: str) -> np.ndarray:

@@ -48,8 +48,12 @@ def _lit(node: ir.Lit) -> Native:
 
 # -- logic -----------------------------------------------------------------------------------------
 _OPS: dict[str, Callable[[pd.Series, pd.Series], pd.Series]] = {
-    "=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 
 
@@ -97,7 +101,8 @@ def _in_list(node: ir.InList) -> Native:
     kind = node.operand.type.kind if node.operand.type else None
     fast = kind in (Kind.STRING, Kind.INTEGER) and all(
         isinstance(v, ir.Lit) and v.value is not None and v.type is not None and v.type.kind is kind
-        for v in node.values)
+        for v in node.values
+    )
     if fast:  # one hash lookup instead of one comparison per value
         operand = translate(node.operand)
         values = [v.value for v in node.values if isinstance(v, ir.Lit)]
@@ -105,7 +110,8 @@ def _in_list(node: ir.InList) -> Native:
         def run(env: Env) -> pd.Series:
             series = operand(env)
             return as_boolean(pd.Series(series.isin(values).to_numpy(dtype=bool))).mask(
-                series.isna().to_numpy(dtype=bool))
+                series.isna().to_numpy(dtype=bool)
+            )
 
         found: Native = run
     else:  # x IN (a, b) is x = a OR x = b, which gives SQL's NULL rules for free
@@ -124,8 +130,9 @@ def _regex(node: ir.RegexSearch) -> Native:
     inner = translate(node.operand)
     # pyarrow's kernel is RE2, the flavour DuckDB uses; the portable subset reads the same on both.
     pattern = ("(?i)" if node.case_insensitive else "") + node.pattern
-    return lambda env: from_arrow(pc.match_substring_regex(to_arrow(inner(env)), pattern),
-                                  Kind.BOOLEAN)
+    return lambda env: from_arrow(
+        pc.match_substring_regex(to_arrow(inner(env)), pattern), Kind.BOOLEAN
+    )
 
 
 def _is_duplicate(node: ir.IsDuplicate) -> Native:
@@ -146,8 +153,12 @@ def _case(node: ir.Case) -> Native:
     default, default_type = translate(node.default), node.default.type
 
     def run(env: Env) -> pd.Series:
-        values, _ = unify([v(env) for _, v, _ in whens] + [default(env)],
-                          [t for _, _, t in whens] + [default_type], node.ltype, one_dtype=True)
+        values, _ = unify(
+            [v(env) for _, v, _ in whens] + [default(env)],
+            [t for _, _, t in whens] + [default_type],
+            node.ltype,
+            one_dtype=True,
+        )
         result = values[-1]
         for (cond, _, _), value in reversed(list(zip(whens, values[:-1], strict=True))):
             taken = as_boolean(cond(env)).fillna(False).to_numpy(dtype=bool)
@@ -161,8 +172,9 @@ def _coalesce(node: ir.Coalesce) -> Native:
     args = [(translate(a), a.type) for a in node.args]
 
     def run(env: Env) -> pd.Series:
-        values, _ = unify([f(env) for f, _ in args], [t for _, t in args], node.ltype,
-                          one_dtype=True)
+        values, _ = unify(
+            [f(env) for f, _ in args], [t for _, t in args], node.ltype, one_dtype=True
+        )
         return reduce(lambda acc, nxt: acc.where(acc.notna(), nxt), values)
 
     return run
@@ -198,19 +210,25 @@ def _substring(node: ir.Substring) -> Native:
     start = node.start - 1  # SQL is 1-based
     stop = {} if node.length is None else {"stop": start + node.length}
     # utf8_slice_codeunits counts characters (UTF-8 code points), not bytes.
-    return lambda env: from_arrow(pc.utf8_slice_codeunits(to_arrow(inner(env)), start, **stop),
-                                  Kind.STRING)
+    return lambda env: from_arrow(
+        pc.utf8_slice_codeunits(to_arrow(inner(env)), start, **stop), Kind.STRING
+    )
 
 
 def _concat(node: ir.Concat) -> Native:
     args = [(translate(a), a.type) for a in node.args]
 
     def run(env: Env) -> pd.Series:
-        parts = [to_arrow(f(env) if t is not None else literal(None, STRING, env.length))
-                 .cast(pa.string()) for f, t in args]
+        parts = [
+            to_arrow(f(env) if t is not None else literal(None, STRING, env.length)).cast(
+                pa.string()
+            )
+            for f, t in args
+        ]
         # emit_null: NULL when any argument is NULL (the spec; DuckDB's CONCAT would skip NULLs).
-        return from_arrow(pc.binary_join_element_wise(*parts, "", null_handling="emit_null"),
-                          Kind.STRING)
+        return from_arrow(
+            pc.binary_join_element_wise(*parts, "", null_handling="emit_null"), Kind.STRING
+        )
 
     return run
 

@@ -31,9 +31,13 @@ _FALSE = ("false", "f", "no", "0")
 LONG_MIN = -(2**63)  # negating or abs() of it overflows
 
 _SIMPLE: dict[Kind, T.DataType] = {
-    Kind.STRING: T.StringType(), Kind.INTEGER: T.LongType(), Kind.FLOAT: T.DoubleType(),
-    Kind.BOOLEAN: T.BooleanType(), Kind.DATE: T.DateType(),
-    Kind.TIMESTAMP: T.TimestampNTZType(), Kind.TIMESTAMP_TZ: T.TimestampType(),
+    Kind.STRING: T.StringType(),
+    Kind.INTEGER: T.LongType(),
+    Kind.FLOAT: T.DoubleType(),
+    Kind.BOOLEAN: T.BooleanType(),
+    Kind.DATE: T.DateType(),
+    Kind.TIMESTAMP: T.TimestampNTZType(),
+    Kind.TIMESTAMP_TZ: T.TimestampType(),
 }
 
 
@@ -97,18 +101,25 @@ def _date(text: Column, _: LogicalType) -> tuple[Column, Column]:
 def _timestamp(text: Column, ltype: LogicalType) -> tuple[Column, Column]:
     """Every accepted spelling is rewritten to one canonical form with an offset, parsed once
     into an instant (independent of the session time zone), then made naive if asked."""
+
     def group(i: int, default: str) -> Column:
         value = F.regexp_extract(text, _TIMESTAMP, i)
         return F.when(value == "", F.lit(default)).otherwise(value)
 
     offset = group(6, "+00:00")
     canonical = F.concat(
-        group(1, ""), F.lit("T"), group(2, "00"), F.lit(":"), group(3, "00"), F.lit(":"),
-        group(4, "00"), F.lit("."), F.rpad(group(5, "0"), 6, "0"),
+        group(1, ""),
+        F.lit("T"),
+        group(2, "00"),
+        F.lit(":"),
+        group(3, "00"),
+        F.lit(":"),
+        group(4, "00"),
+        F.lit("."),
+        F.rpad(group(5, "0"), 6, "0"),
         F.when(offset == "Z", F.lit("+00:00")).otherwise(offset),
     )
-    instant = F.when(text.rlike(_TIMESTAMP),
-                     F.try_to_timestamp(canonical, F.lit(_INSTANT_FORMAT)))
+    instant = F.when(text.rlike(_TIMESTAMP), F.try_to_timestamp(canonical, F.lit(_INSTANT_FORMAT)))
     typed = instant if ltype.kind is Kind.TIMESTAMP_TZ else to_naive_utc(instant)
     return typed, typed.isNotNull()
 
@@ -127,8 +138,13 @@ def from_naive_utc(naive: Column) -> Column:
 
 
 _TEXT_CASTS = {
-    Kind.INTEGER: _integer, Kind.FLOAT: _float, Kind.DECIMAL: _decimal, Kind.BOOLEAN: _boolean,
-    Kind.DATE: _date, Kind.TIMESTAMP: _timestamp, Kind.TIMESTAMP_TZ: _timestamp,
+    Kind.INTEGER: _integer,
+    Kind.FLOAT: _float,
+    Kind.DECIMAL: _decimal,
+    Kind.BOOLEAN: _boolean,
+    Kind.DATE: _date,
+    Kind.TIMESTAMP: _timestamp,
+    Kind.TIMESTAMP_TZ: _timestamp,
 }
 
 
@@ -140,7 +156,9 @@ def cast_column(raw: Column, source: T.DataType, ltype: LogicalType) -> tuple[Co
     if ltype.kind is Kind.STRING:
         return raw.try_cast(T.StringType()), F.lit(True)
     if isinstance(source, (T.TimestampType, T.TimestampNTZType)) and ltype.kind in (
-            Kind.TIMESTAMP, Kind.TIMESTAMP_TZ):
+        Kind.TIMESTAMP,
+        Kind.TIMESTAMP_TZ,
+    ):
         return retime(raw, source, ltype), F.lit(True)
     if isinstance(source, (T.FloatType, T.DoubleType)):
         raw = F.when(~F.isnan(raw), raw)  # stored NaN is NULL, not a failure

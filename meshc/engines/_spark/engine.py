@@ -31,8 +31,15 @@ class SparkEngine:
             self._session = get_session()
         return self._session
 
-    def read(self, paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
-             text_columns: Sequence[str] = ()) -> DataFrame:
+    def read(
+        self,
+        paths: Sequence[str],
+        fmt: str,
+        *,
+        delimiter: str = ",",
+        header: bool = True,
+        text_columns: Sequence[str] = (),
+    ) -> DataFrame:
         # text sources are read with every column as a string, so text_columns needs no use
         return io.read(self.session, paths, fmt, delimiter=delimiter, header=header)
 

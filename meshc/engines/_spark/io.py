@@ -30,8 +30,14 @@ _TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
 _TIMESTAMP_NTZ_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"
 
 
-def read(spark: SparkSession, paths: Sequence[str], fmt: str, *, delimiter: str = ",",
-         header: bool = True) -> DataFrame:
+def read(
+    spark: SparkSession,
+    paths: Sequence[str],
+    fmt: str,
+    *,
+    delimiter: str = ",",
+    header: bool = True,
+) -> DataFrame:
     if not paths:
         raise SourceError("no source files given")
     fmt = fmt.lower()
@@ -44,8 +50,7 @@ def read(spark: SparkSession, paths: Sequence[str], fmt: str, *, delimiter: str 
     return frame
 
 
-def _read_one(spark: SparkSession, path: str, fmt: str, delimiter: str,
-              header: bool) -> DataFrame:
+def _read_one(spark: SparkSession, path: str, fmt: str, delimiter: str, header: bool) -> DataFrame:
     if fmt == "csv":
         return _read_csv(spark, path, delimiter, header)
     if fmt == "parquet":
@@ -59,11 +64,18 @@ def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> D
     """An explicit all-string schema from the header line: no inference, casting is ours."""
     names = _csv_header(path, delimiter, header)
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
-    frame = (spark.read.schema(schema)
-            .option("header", header).option("sep", delimiter).option("mode", "PERMISSIVE")
-            .option("quote", '"').option("escape", '"')  # RFC 4180 "" rather than \"
-            .option("multiLine", True).option("nullValue", _NO_NULL_TEXT)
-            .option("encoding", "UTF-8").csv(path))
+    frame = (
+        spark.read.schema(schema)
+        .option("header", header)
+        .option("sep", delimiter)
+        .option("mode", "PERMISSIVE")
+        .option("quote", '"')
+        .option("escape", '"')  # RFC 4180 "" rather than \"
+        .option("multiLine", True)
+        .option("nullValue", _NO_NULL_TEXT)
+        .option("encoding", "UTF-8")
+        .csv(path)
+    )
     return frame.select(*[F.coalesce(quote(n), F.lit("")).alias(n) for n in names])
 
 
@@ -80,12 +92,20 @@ def _read_json(spark: SparkSession, path: str) -> DataFrame:
     primitive as text; the read itself uses an explicit all-string schema, so numbers keep
     their text ('1.50' stays '1.50') and nested values arrive as their JSON text."""
     multiline = _is_json_array(path)
-    names = spark.read.option("multiLine", multiline).option("primitivesAsString", True) \
-        .json(path).schema.fieldNames()
+    names = (
+        spark.read.option("multiLine", multiline)
+        .option("primitivesAsString", True)
+        .json(path)
+        .schema.fieldNames()
+    )
     names = [n for n in names if n != "_corrupt_record"]
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
-    return spark.read.schema(schema).option("multiLine", multiline) \
-        .option("mode", "PERMISSIVE").json(path)
+    return (
+        spark.read.schema(schema)
+        .option("multiLine", multiline)
+        .option("mode", "PERMISSIVE")
+        .json(path)
+    )
 
 
 def _is_json_array(path: str) -> bool:
@@ -122,13 +142,18 @@ def write(frame: DataFrame, path: Path, fmt: str) -> None:
 def _write_dir(data: DataFrame, target: Path, fmt: str) -> None:
     writer = data.coalesce(1).write.mode("overwrite").format(fmt)
     if fmt == "csv":
-        writer = writer.option("header", True).option("escape", '"') \
-            .option("timestampFormat", _TIMESTAMP_FORMAT) \
+        writer = (
+            writer.option("header", True)
+            .option("escape", '"')
+            .option("timestampFormat", _TIMESTAMP_FORMAT)
             .option("timestampNTZFormat", _TIMESTAMP_NTZ_FORMAT)
+        )
     elif fmt == "json":
-        writer = writer.option("ignoreNullFields", False) \
-            .option("timestampFormat", _TIMESTAMP_FORMAT) \
+        writer = (
+            writer.option("ignoreNullFields", False)
+            .option("timestampFormat", _TIMESTAMP_FORMAT)
             .option("timestampNTZFormat", _TIMESTAMP_NTZ_FORMAT)
+        )
     else:
         writer = writer.option("compression", "snappy")
     writer.save(str(target))

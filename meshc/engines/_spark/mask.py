@@ -20,8 +20,9 @@ def masked(value: Column, method: str) -> Column:
         return F.when(value.isNull(), F.lit(None)).otherwise(F.lit(REDACTED))
     length = F.length(text)
     tail = F.substring(text, -4, 4)
-    return (F.when(length <= 4, F.repeat(F.lit("*"), length))
-            .otherwise(F.concat(F.repeat(F.lit("*"), length - 4), tail)))
+    return F.when(length <= 4, F.repeat(F.lit("*"), length)).otherwise(
+        F.concat(F.repeat(F.lit("*"), length - 4), tail)
+    )
 
 
 def mask_frame(frame: DataFrame, masks: Mapping[str, str]) -> DataFrame:
@@ -43,5 +44,7 @@ def mask_frame(frame: DataFrame, masks: Mapping[str, str]) -> DataFrame:
 def _mask_reason(reason: Column, masks: Mapping[str, str]) -> Column:
     value = reason["value"]
     for name, method in masks.items():
-        value = F.when(reason["column"] == F.lit(name), masked(reason["value"], method)).otherwise(value)
+        value = F.when(reason["column"] == F.lit(name), masked(reason["value"], method)).otherwise(
+            value
+        )
     return F.struct(*[(value if f == "value" else reason[f]).alias(f) for f in REASON_FIELDS])

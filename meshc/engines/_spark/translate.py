@@ -29,8 +29,14 @@ ColumnResolver = Callable[[str], Column]
 Handler = Callable[["Translator", Any], Column]
 
 ENGINE = "spark"
-_TIME_UNITS = {"hour": "HOUR", "minute": "MINUTE", "second": "SECOND", "day": "DAY",
-               "month": "MONTH", "year": "YEAR"}
+_TIME_UNITS = {
+    "hour": "HOUR",
+    "minute": "MINUTE",
+    "second": "SECOND",
+    "day": "DAY",
+    "month": "MONTH",
+    "year": "YEAR",
+}
 
 
 def unsupported(node: ir.Expr | str) -> UnsupportedConstruct:
@@ -101,8 +107,12 @@ def _lit(_: Translator, node: ir.Lit) -> Column:
 
 
 _COMPARE: dict[str, Callable[[Column, Column], Column]] = {
-    "=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 
 
@@ -150,14 +160,14 @@ def java_pattern(pattern: str, case_insensitive: bool = False) -> str:
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
-            out.append(pattern[i:i + 2])
+            out.append(pattern[i : i + 2])
             i += 2
             continue
         if in_class:
             in_class = not (ch == "]" and i > class_start)
         elif ch == "[":
             in_class = True
-            class_start = i + 2 if pattern[i + 1:i + 2] == "^" else i + 1
+            class_start = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
         elif ch == "$":
             ch = "\\z"
         out.append(ch)
@@ -284,11 +294,28 @@ def _agg(t: Translator, node: ir.Agg) -> Column:
 
 
 _HANDLERS: dict[type[ir.Expr], Handler] = {
-    ir.Col: _col, ir.Lit: _lit, ir.Compare: _compare, ir.And: _and, ir.Or: _or, ir.Not: _not,
-    ir.IsNull: _is_null, ir.InList: _in_list, ir.Between: _between, ir.RegexSearch: _regex,
-    ir.Arith: _arith, ir.Neg: _neg, ir.Case: _case, ir.Coalesce: _coalesce, ir.Cast: _cast,
-    ir.StrFn: _strfn, ir.Substring: _substring, ir.Concat: _concat, ir.DateAdd: _date_add,
-    ir.DateDiffDays: _date_diff, ir.IsDuplicate: _is_duplicate, ir.Agg: _agg,
+    ir.Col: _col,
+    ir.Lit: _lit,
+    ir.Compare: _compare,
+    ir.And: _and,
+    ir.Or: _or,
+    ir.Not: _not,
+    ir.IsNull: _is_null,
+    ir.InList: _in_list,
+    ir.Between: _between,
+    ir.RegexSearch: _regex,
+    ir.Arith: _arith,
+    ir.Neg: _neg,
+    ir.Case: _case,
+    ir.Coalesce: _coalesce,
+    ir.Cast: _cast,
+    ir.StrFn: _strfn,
+    ir.Substring: _substring,
+    ir.Concat: _concat,
+    ir.DateAdd: _date_add,
+    ir.DateDiffDays: _date_diff,
+    ir.IsDuplicate: _is_duplicate,
+    ir.Agg: _agg,
 }
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import reduce
-
 import datetime as dt
 from collections.abc import Mapping
+from functools import reduce
 from typing import Any
 
 from pyspark.sql import Column, DataFrame
@@ -52,14 +51,20 @@ def validate(frame: DataFrame, plan: ValidationPlan) -> Split:
     # as read, except that null_values ("" by default) are NULL, as on every engine
     text_source = getattr(frame, TEXT_SOURCE_ATTR, True)
     types = {f.name: f.dataType for f in frame.schema.fields}
-    quarantine_cols = [_null_mapped(quote(c), types[c], text_source, plan.null_values).alias(c)
-                       for c in source]
+    quarantine_cols = [
+        _null_mapped(quote(c), types[c], text_source, plan.null_values).alias(c) for c in source
+    ]
     if plan.include_reasons:
         quarantine_cols.append(F.col(REASONS))
     quarantine = flagged.filter(quarantined).select(*quarantine_cols, *_lineage(plan))
-    return Split(valid=valid, quarantine=quarantine, rows_in=rows_in,
-                 rows_valid=rows_in - rows_quarantined, rows_quarantined=rows_quarantined,
-                 failures=failures)
+    return Split(
+        valid=valid,
+        quarantine=quarantine,
+        rows_in=rows_in,
+        rows_valid=rows_in - rows_quarantined,
+        rows_quarantined=rows_quarantined,
+        failures=failures,
+    )
 
 
 def _check_columns(source: list[str], plan: ValidationPlan) -> list[str]:
@@ -91,11 +96,16 @@ def _flag(frame: DataFrame, plan: ValidationPlan, extras: list[str]) -> DataFram
     resolver = _resolver(plan, names)
     # violated only when the predicate is FALSE: NULL counts as a pass
     index = {spec.name: i for i, spec in enumerate(plan.columns)}
-    failed = [(F.coalesce(~translate(c.predicate, resolver), F.lit(False)) & ~_unreadable(c, index))
-              .alias(_check_failed_name(j)) for j, c in enumerate(plan.checks)]
+    failed = [
+        (
+            F.coalesce(~translate(c.predicate, resolver), F.lit(False)) & ~_unreadable(c, index)
+        ).alias(_check_failed_name(j))
+        for j, c in enumerate(plan.checks)
+    ]
     flagged = flagged.select("*", *failed)
-    return flagged.select("*", _quarantined(plan).alias(_QUARANTINED),
-                          _reasons(plan, names).alias(REASONS))
+    return flagged.select(
+        "*", _quarantined(plan).alias(_QUARANTINED), _reasons(plan, names).alias(REASONS)
+    )
 
 
 def _unreadable(check: Any, index: dict[str, int]) -> Column:
@@ -104,15 +114,17 @@ def _unreadable(check: Any, index: dict[str, int]) -> Column:
     return reduce(lambda a, b: a | b, flags, F.lit(False))
 
 
-def _null_mapped(column: Column, dtype: T.DataType, text_source: bool,
-                 null_values: tuple[str, ...]) -> Column:
+def _null_mapped(
+    column: Column, dtype: T.DataType, text_source: bool, null_values: tuple[str, ...]
+) -> Column:
     if text_source and isinstance(dtype, T.StringType) and null_values:
         return F.when(~column.isin(*null_values) | column.isNull(), column)
     return column
 
 
-def _as_text(column: Column, dtype: T.DataType, text_source: bool,
-             null_values: tuple[str, ...]) -> Column:
+def _as_text(
+    column: Column, dtype: T.DataType, text_source: bool, null_values: tuple[str, ...]
+) -> Column:
     """A column's value as read, as text (NULL for a null value), for reasons and extras."""
     mapped = _null_mapped(column, dtype, text_source, null_values)
     return mapped if isinstance(dtype, T.StringType) else mapped.try_cast(T.StringType())
@@ -136,8 +148,9 @@ def _resolver(plan: ValidationPlan, names: list[str]) -> Any:
 
 def _quarantined(plan: ValidationPlan) -> Column:
     flags = [F.col(_cast_failed_name(i)) for i in range(len(plan.columns))]
-    flags += [F.col(_check_failed_name(j)) for j, c in enumerate(plan.checks)
-              if c.severity == "error"]
+    flags += [
+        F.col(_check_failed_name(j)) for j, c in enumerate(plan.checks) if c.severity == "error"
+    ]
     result = F.lit(False)
     for flag in flags:
         result = result | flag
@@ -149,9 +162,19 @@ def _reasons(plan: ValidationPlan, names: list[str]) -> Column:
     position = {n: i for i, n in enumerate(names)}
     entries: list[Column] = []
     for i, spec in enumerate(plan.columns):
-        entries.append(F.when(F.col(_cast_failed_name(i)), _reason(
-            cast_rule_id(spec.name), f"type {spec.type}", spec.name,
-            F.col(_text_name(i)), cast_message(spec.name, spec.type), "error")))
+        entries.append(
+            F.when(
+                F.col(_cast_failed_name(i)),
+                _reason(
+                    cast_rule_id(spec.name),
+                    f"type {spec.type}",
+                    spec.name,
+                    F.col(_text_name(i)),
+                    cast_message(spec.name, spec.type),
+                    "error",
+                ),
+            )
+        )
     for j, check in enumerate(plan.checks):
         entries.append(F.when(F.col(_check_failed_name(j)), _check_reason(check, position)))
     if not entries:
@@ -168,22 +191,30 @@ def _check_reason(check: RowCheck, position: Mapping[str, int]) -> Column:
     return _reason(check.id, check.rule, first, value, message, check.severity)
 
 
-def _reason(rule_id: str, rule: str, column: str | None, value: Column, message: str,
-            severity: str) -> Column:
+def _reason(
+    rule_id: str, rule: str, column: str | None, value: Column, message: str, severity: str
+) -> Column:
     return F.struct(
-        F.lit(rule_id).alias("rule_id"), F.lit(rule).alias("rule"),
+        F.lit(rule_id).alias("rule_id"),
+        F.lit(rule).alias("rule"),
         F.lit(column).cast(T.StringType()).alias("column"),
-        value.cast(T.StringType()).alias("value"), F.lit(message).alias("message"),
+        value.cast(T.StringType()).alias("value"),
+        F.lit(message).alias("message"),
         F.lit(severity).alias("severity"),
     )
 
 
-_REASON_TYPE = T.StructType([T.StructField(n, T.StringType()) for n in
-                             ("rule_id", "rule", "column", "value", "message", "severity")])
+_REASON_TYPE = T.StructType(
+    [
+        T.StructField(n, T.StringType())
+        for n in ("rule_id", "rule", "column", "value", "message", "severity")
+    ]
+)
 
 
 def _count(flagged: DataFrame, plan: ValidationPlan) -> tuple[int, int, dict[str, int]]:
     """Rows, quarantined rows and failures per check id, in one aggregation (one Spark job)."""
+
     def total(name: str) -> Column:
         return F.coalesce(F.sum(F.col(name).cast(T.LongType())), F.lit(0))
 

@@ -69,7 +69,7 @@ def _check_unique_refs(result: CheckResult) -> None:
             seen[c.ref] = c
 
 
-def _mesh(mesh_path: Path | None, result: CheckResult):  # type: ignore[no-untyped-def]
+def _mesh(mesh_path: Path | None, result: CheckResult):
     try:
         from meshc.governance import load_mesh
     except ModuleNotFoundError:

@@ -277,7 +277,7 @@ def _source(raw: dict[str, Any] | None) -> Source | None:
         fmt = _FORMATS.get(Path(raw["path"]).suffix.lower())
     return Source(
         path=raw["path"],
-        format=fmt,
+        format=fmt,  # type: ignore[arg-type]  # schema-validated: csv, parquet, json or ndjson
         delimiter=options.get("delimiter", ","),
         header=options.get("header", True),
         null_values=tuple(options.get("null_values", ("",))),

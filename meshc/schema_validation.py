@@ -156,7 +156,7 @@ def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
 def _describe(jpath: JsonPath) -> str:
     if not jpath:
         return "the contract"
-    parts = []
+    parts: list[str] = []
     for p in jpath:
         parts.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if parts else p))
     return "'" + "".join(parts) + "'"

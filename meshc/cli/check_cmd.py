@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(1 if failing else 0)
 
 
-def _emit(result, fmt: CheckFormat) -> None:  # type: ignore[no-untyped-def]
+def _emit(result, fmt: CheckFormat) -> None:
     from meshc import diagnostics as dg
     from meshc.cli.output import render_diagnostics_text
 

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.tree import Tree
 
-        def add(node: Tree, rec: dict) -> None:  # type: ignore[type-arg]
+        def add(node: Tree, rec: dict) -> None:
             for up in rec.get("upstream", []):
                 child = node.add(
                     f"{up['ref']} [dim]domain={up['domain']} system={up['system']} "
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         Console().print(top)
 
 
-def _contracts(paths: list[str]):  # type: ignore[no-untyped-def]
+def _contracts(paths: list[str]):
     from meshc.checking import run_check
     from meshc.errors import ContractError
 
@@ -93,7 +93,7 @@ def _contracts(paths: list[str]):  # type: ignore[no-untyped-def]
     return result.contracts
 
 
-def run_project(project: Path, engine: str | None, root: Path | None):  # type: ignore[no-untyped-def]
+def run_project(project: Path, engine: str | None, root: Path | None):
     from meshc.cli.mesh_render import render_products
     from meshc.cli.output import stderr
     from meshc.governance import injected_checks

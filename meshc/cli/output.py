@@ -15,13 +15,13 @@ class CheckFormat(str, Enum):
     github = "github"
 
 
-def stdout():  # type: ignore[no-untyped-def]
+def stdout():
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=True)
 
 
-def stderr():  # type: ignore[no-untyped-def]
+def stderr():
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)

@@ -35,4 +35,4 @@ def get_engine(name: str = DEFAULT_ENGINE, **options: object) -> Engine:
             f"engine '{key}' needs {library}: pip install 'meshc[{extra}]'"
         ) from None
     module = import_module(module_name)
-    return module.create(**options)  # type: ignore[no-any-return]
+    return module.create(**options)

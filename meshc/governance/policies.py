@@ -92,7 +92,7 @@ def _naming(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[D
             hint="rename the dataset (this is a breaking change)",
         )
     for f in contract.fields if field else ():
-        if not re.search(field, f.name):
+        if field and not re.search(field, f.name):
             yield _diag(
                 contract,
                 policy,

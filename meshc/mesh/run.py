@@ -181,13 +181,13 @@ def _foreign_key_checks(
             contract.path,
             *(contract.locator.value((*f.jpath, "references")) if contract.locator else (0, 0)),
         )
-        common = {
-            "id": f"{f.name}.references",
-            "severity": "error",
-            "rule": f"references {f.references}",
-            "origin": origin,
-            "description": f"no {f.references} matches this value",
-        }
+        common = ck.CheckMeta(
+            id=f"{f.name}.references",
+            severity="error",
+            rule=f"references {f.references}",
+            origin=origin,
+            description=f"no {f.references} matches this value",
+        )
         col = ir.Col(f.name, f.type)
         if values:
             checks.append(ck.AcceptedValues(column=col, values=values, **common))

@@ -14,7 +14,7 @@ def latest_record(root: Path, ref: str) -> dict[str, Any]:
     path = root / "_meshc" / "runs" / domain / name / "latest.json"
     if not path.exists():
         raise MeshcError(f"no run recorded for {ref} under {root} (run it first)")
-    return json.loads(path.read_text("utf-8"))  # type: ignore[no-any-return]
+    return json.loads(path.read_text("utf-8"))
 
 
 def trace(contract: str, root: Path) -> dict[str, Any]:

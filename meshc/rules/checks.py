@@ -8,7 +8,7 @@ evaluated over the whole dataset and fail the run rather than quarantine rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from meshc.rules import expr as ir
 
@@ -22,6 +22,27 @@ class Origin:
     path: str
     line: int
     col: int
+
+
+class FieldCheckMeta(TypedDict):
+    """What every check derived from a field constraint shares (for ** unpacking, typed)."""
+
+    severity: Severity
+    description: str | None
+
+
+class DatasetMeta(TypedDict):
+    severity: Severity
+    origin: Origin
+    description: str | None
+
+
+class CheckMeta(TypedDict):
+    id: str
+    severity: Severity
+    rule: str
+    origin: Origin
+    description: str | None
 
 
 @dataclass(frozen=True)

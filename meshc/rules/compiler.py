@@ -33,10 +33,12 @@ def _compile(contract: Contract) -> tuple[ck.CompiledContract, list[Diagnostic]]
     builder = _Builder(contract)
     for f in contract.fields:
         builder.field_checks(f)
-    for i, rule in enumerate(contract.row_rules):
-        builder.row_rule(i, rule.sql, rule.name, rule.severity, rule.description, rule.jpath)
-    for rule in contract.dataset_rules:
-        builder.dataset_rule(rule)
+    for i, row_rule in enumerate(contract.row_rules):
+        builder.row_rule(
+            i, row_rule.sql, row_rule.name, row_rule.severity, row_rule.description, row_rule.jpath
+        )
+    for dataset_rule in contract.dataset_rules:
+        builder.dataset_rule(dataset_rule)
     builder.check_unique_ids()
     compiled = ck.CompiledContract(
         contract,
@@ -100,7 +102,7 @@ class _Builder:
 
     def field_checks(self, f: Field) -> None:
         col = ir.Col(f.name, f.type)
-        common = {"severity": "error", "description": None}
+        common = ck.FieldCheckMeta(severity="error", description=None)
         if f.not_null:
             self.add(
                 ck.NotNull(
@@ -202,7 +204,7 @@ class _Builder:
                 return None
         return out
 
-    def range_check(self, f: Field, col: ir.Col, common: dict[str, Any]) -> None:
+    def range_check(self, f: Field, col: ir.Col, common: ck.FieldCheckMeta) -> None:
         if not (f.type.is_numeric or f.type.is_temporal):
             self.problem(
                 "MC205",
@@ -280,11 +282,9 @@ class _Builder:
         )
 
     def dataset_rule(self, rule: DatasetRule) -> None:
-        base = {
-            "severity": rule.severity,
-            "origin": self.origin(rule.jpath),
-            "description": rule.description,
-        }
+        base = ck.DatasetMeta(
+            severity=rule.severity, origin=self.origin(rule.jpath), description=rule.description
+        )
         for column in ([rule.column] if rule.column else []) + list(rule.columns):
             if column not in self.columns:
                 from meshc.diagnostics import did_you_mean
@@ -347,7 +347,7 @@ class _Builder:
                 )
             )
 
-    def freshness(self, rule: DatasetRule, base: dict[str, Any]) -> None:
+    def freshness(self, rule: DatasetRule, base: ck.DatasetMeta) -> None:
         assert rule.column is not None and rule.max_age is not None
         ltype = self.columns[rule.column]
         if not ltype.is_temporal:

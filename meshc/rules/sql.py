@@ -131,7 +131,7 @@ def _parse(sql: str) -> Any:
     ):
         raise RuleProblem(
             "MC303",
-            f"statements are not allowed in a rule ({tree.key.upper()})",
+            f"statements are not allowed in a rule ({getattr(tree, 'key', '?').upper()})",
             hint="write a boolean condition over the contract's columns",
         )
     return tree
@@ -573,7 +573,7 @@ class _Lowering:
     def case(self, node: Any) -> ir.Expr:
         if node.this is not None:  # CASE x WHEN 1 THEN ... -> CASE WHEN x = 1 THEN ...
             subject = self.lower(node.this)
-            whens = []
+            whens: list[tuple[ir.Expr, ir.Expr]] = []
             for branch in node.args.get("ifs", []):
                 value = self.lower(branch.this)
                 self.require_comparable(subject, value, node)

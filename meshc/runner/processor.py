@@ -165,7 +165,9 @@ class DataProcessor:
                                  f"{split.rows_quarantined} quarantined: refusing to write")
         results = evaluate_dataset_checks(self.engine, split.valid, self.compiled.dataset_checks, now)
         self._mask(split)
-        outputs = self._write(split, output, quarantine) if write else {"valid": None, "quarantine": None}
+        outputs: dict[str, str | None] = {"valid": None, "quarantine": None}
+        if write:
+            outputs = self._write(split, output, quarantine)
         result = RunResult(
             contract=self.contract, engine=self.engine.name, run_id=run_id, valid=split.valid,
             quarantine=split.quarantine, rows_in=split.rows_in, rows_valid=split.rows_valid,

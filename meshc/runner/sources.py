@@ -40,7 +40,7 @@ def resolve_source(spec: str, fmt: str | None = None) -> ResolvedSource:
     if fmt == "json":
         wanted |= {".ndjson", ".jsonl"}
     files = [f for f in files if f.suffix.lower() in wanted] if not p.is_file() else files
-    if not files:
+    if not files or fmt is None:
         raise SourceError(f"no {fmt} files in {spec}")
     # absolute: an engine may not share this process's working directory (Spark's JVM does not)
     return ResolvedSource(tuple(str(f.resolve()) for f in files), fmt, spec)

@@ -54,8 +54,12 @@ class AtomicBatch:
 
 def write_json_atomic(target: Path, text: str) -> None:
     batch = AtomicBatch()
-    batch.stage(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    batch.stage(target, lambda tmp: _write_text(tmp, text))
     batch.commit()
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def _remove(path: Path) -> None:

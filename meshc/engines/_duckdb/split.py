@@ -194,7 +194,10 @@ def valid_query(table: str, plan: ValidationPlan, extras: Sequence[str]) -> exp.
 
 
 def quarantine_query(table: str, plan: ValidationPlan, source: Source) -> exp.Select:
-    items: list[exp.Expression] = [sb.col(n) for n in source.names]
+    # as read, except that null_values ("" by default) are NULL, as on every engine
+    items: list[exp.Expression] = [
+        sb.alias(_null_values(sb.col(n), t, plan.null_values), n) for n, t in source.columns
+    ]
     if plan.include_reasons:
         items.append(sb.alias(sb.col(REASON_LIST), REASONS))
     items += lineage_items(dict(plan.lineage))

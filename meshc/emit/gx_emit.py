@@ -1,0 +1,329 @@
+"""CompiledContract -> Great Expectations 1.x expectation suites (JSON), one per datasource kind.
+
+The JSON is what `ExpectationSuite.to_json_dict()` produces before the suite is added to a
+context (expectation ids null), written without importing GX, so compiling stays fast and the
+output is byte-stable. Load it with `gx.ExpectationSuite(**json.load(f))`.
+
+Native expectations where one exists; every other SQL rule becomes
+  - pandas, Spark: `expect_column_values_to_be_null` on the synthetic row id column
+    `_meshc_row_id` with `row_condition` = NOT(rule), so failing rows come back as unexpected
+    indexes (UnexpectedRowsExpectation does not run on pandas). A NULL rule result is filtered
+    out by the condition, so NULL is not a violation, as in meshc.
+  - SQL: `unexpected_rows_expectation` with `SELECT * FROM {batch} WHERE NOT COALESCE(rule, TRUE)`.
+The pandas condition is a `DataFrame.query` string and covers comparisons, AND/OR/NOT, IN,
+BETWEEN, IS NULL, regex search, + - * and string functions on columns; what it cannot express is a
+`Gap` (listed in the suite's meta, the manifest and by `meshc compile`). Each expectation's meta
+carries `meshc_rule_id` and `meshc_scope` (`row` or `dataset`).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from meshc.emit.model import Gap
+from meshc.errors import UnsupportedConstruct
+from meshc.rules import checks as ck
+from meshc.rules import expr as ir
+from meshc.types import Kind
+
+KINDS = ("pandas", "spark", "sql")
+ROW_ID = "_meshc_row_id"
+_SQL_NOTE = "rendered in DuckDB SQL"
+
+
+class Inexpressible(Exception):
+    """A rule a datasource kind cannot express; the message is the reason."""
+
+
+def _exp(kind: str, kwargs: dict[str, Any], check: Any, scope: str = "row") -> dict[str, Any]:
+    return {
+        "type": kind,
+        "kwargs": kwargs,
+        "meta": {"meshc_rule_id": check.id, "meshc_scope": scope},
+        "severity": "warning" if check.severity == "warn" else "critical",
+    }
+
+
+def _json_values(values: tuple[ir.Lit, ...]) -> list[Any] | None:
+    out = []
+    for v in values:
+        if v.value is None or not isinstance(v.value, (str, int, float, bool)):
+            return None
+        out.append(v.value)
+    return out
+
+
+def _native(check: ck.RowCheck) -> dict[str, Any] | None:
+    """The native expectation for a row check, or None."""
+    if isinstance(check, ck.NotNull):
+        return _exp("expect_column_values_to_not_be_null", {"column": check.column.name}, check)
+    if isinstance(check, ck.AcceptedValues):
+        values = _json_values(check.values)
+        if values is None:
+            return None
+        return _exp(
+            "expect_column_values_to_be_in_set",
+            {"column": check.column.name, "value_set": values},
+            check,
+        )
+    if isinstance(check, ck.Range):
+        bounds = [b for b in (check.min, check.max) if b is not None]
+        if (
+            any(
+                isinstance(b.value, (bool, Decimal)) or not isinstance(b.value, (int, float))
+                for b in bounds
+            )
+            or check.column.ltype.kind is Kind.DECIMAL
+        ):
+            return None
+        return _exp(
+            "expect_column_values_to_be_between",
+            {
+                "column": check.column.name,
+                "min_value": check.min.value if check.min else None,
+                "max_value": check.max.value if check.max else None,
+            },
+            check,
+        )
+    if isinstance(check, ck.Pattern):
+        return _exp(
+            "expect_column_values_to_match_regex",
+            {"column": check.column.name, "regex": check.regex},
+            check,
+        )
+    if isinstance(check, ck.MaxLength):
+        return _exp(
+            "expect_column_value_lengths_to_be_between",
+            {"column": check.column.name, "max_value": check.max_length},
+            check,
+        )
+    if isinstance(check, ck.Unique):
+        if len(check.key) == 1:
+            return _exp("expect_column_values_to_be_unique", {"column": check.key[0].name}, check)
+        return _exp(
+            "expect_compound_columns_to_be_unique",
+            {"column_list": [c.name for c in check.key], "ignore_row_if": "any_value_is_missing"},
+            check,
+        )
+    if isinstance(check, ck.SqlRule):
+        return _column_pair(check)
+    return None
+
+
+def _column_pair(check: ck.SqlRule) -> dict[str, Any] | None:
+    node = check.expr
+    if not (
+        isinstance(node, ir.Compare)
+        and isinstance(node.left, ir.Col)
+        and isinstance(node.right, ir.Col)
+        and node.left.ltype == node.right.ltype
+    ):
+        return None
+    a, b = node.left.name, node.right.name
+    if node.op == "=":
+        return _exp(
+            "expect_column_pair_values_to_be_equal",
+            {"column_A": a, "column_B": b, "ignore_row_if": "either_value_is_missing"},
+            check,
+        )
+    if node.op in ("<", "<="):
+        a, b = b, a
+    if node.op == "!=":
+        return None
+    return _exp(
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        {
+            "column_A": a,
+            "column_B": b,
+            "or_equal": node.op in (">=", "<="),
+            "ignore_row_if": "either_value_is_missing",
+        },
+        check,
+    )
+
+
+def _fallback(check: ck.RowCheck, kind: str) -> dict[str, Any]:
+    if kind == "sql":
+        from meshc.emit.sql_emit import predicate_tree, render_expression
+
+        rule = render_expression(predicate_tree(check, "duckdb"), "duckdb")
+        query = f"SELECT * FROM {{batch}} WHERE NOT COALESCE({rule}, TRUE)"
+        return _exp("unexpected_rows_expectation", {"unexpected_rows_query": query}, check)
+    condition = not_rule_condition(check.predicate, kind)
+    return _exp(
+        "expect_column_values_to_be_null",
+        {
+            # a pass-through condition: `DataFrame.query` on pandas, `DataFrame.filter` on Spark
+            # (the string form with `condition_parser` is deprecated since GX 1.9)
+            "column": ROW_ID,
+            "row_condition": {"pass_through_filter": condition, "type": "pass_through"},
+        },
+        check,
+    )
+
+
+def not_rule_condition(predicate: ir.Expr, kind: str) -> str:
+    """NOT(rule) as a row condition: pandas `DataFrame.query` text or Spark SQL."""
+    if kind == "spark":
+        from sqlglot import exp
+
+        from meshc.emit.sql_emit import expression_tree, render_expression
+        from meshc.engines._duckdb.sqlbuild import paren
+
+        return render_expression(exp.Not(this=paren(expression_tree(predicate, "spark"))), "spark")
+    return f"~({_PandasQuery().pred(predicate)})"
+
+
+def _dataset(check: ck.DatasetCheck, kind: str) -> dict[str, Any]:
+    if isinstance(check, ck.RowCount):
+        return _exp(
+            "expect_table_row_count_to_be_between",
+            {"min_value": check.min, "max_value": check.max},
+            check,
+            "dataset",
+        )
+    if isinstance(check, ck.NullRatio):
+        return _exp(
+            "expect_column_values_to_not_be_null",
+            {"column": check.column.name, "mostly": round(1 - check.max, 12)},
+            check,
+            "dataset",
+        )
+    if isinstance(check, ck.AggregateSql):
+        if kind == "pandas":
+            raise Inexpressible(
+                "aggregate SQL rules need a SQL engine (UnexpectedRowsExpectation "
+                "does not run on pandas)"
+            )
+        from meshc.emit.sql_emit import expression_tree, render_expression
+
+        dialect = "spark" if kind == "spark" else "duckdb"
+        rule = render_expression(expression_tree(check.expr, dialect), dialect)
+        query = f"SELECT COUNT(*) AS n FROM {{batch}} HAVING NOT COALESCE({rule}, TRUE)"
+        return _exp(
+            "unexpected_rows_expectation", {"unexpected_rows_query": query}, check, "dataset"
+        )
+    raise Inexpressible(
+        "freshness compares with the run's clock; a suite fixed at compile time "
+        "would go stale (use `meshc run`)"
+    )
+
+
+def emit_suite(compiled: ck.CompiledContract, kind: str) -> tuple[str, list[Gap]]:
+    """The suite JSON for one datasource kind, and what it could not express."""
+    info = compiled.contract.info
+    target = f"gx_{kind}"
+    gaps: list[Gap] = []
+    expectations: list[dict[str, Any]] = []
+    for check in compiled.row_checks:
+        if isinstance(check, ck.ForeignKey):
+            gaps.append(
+                Gap(
+                    target,
+                    check.id,
+                    "foreign keys need the target contract's data; `meshc run` checks them",
+                )
+            )
+            continue
+        try:
+            expectations.append(_native(check) or _fallback(check, kind))
+        except Inexpressible as exc:
+            gaps.append(Gap(target, check.id, str(exc)))
+        except UnsupportedConstruct as exc:
+            gaps.append(Gap(target, check.id, str(exc)))
+    for dataset_check in compiled.dataset_checks:
+        try:
+            expectations.append(_dataset(dataset_check, kind))
+        except Inexpressible as exc:
+            gaps.append(Gap(target, dataset_check.id, str(exc)))
+    meta: dict[str, Any] = {
+        "meshc": {
+            "contract": f"{info.domain}.{info.name}",
+            "contract_version": info.version,
+            "datasource": kind,
+            "row_id_column": ROW_ID if kind != "sql" else None,
+            "unsupported": [g.to_json() for g in gaps],
+        }
+    }
+    if kind == "sql":
+        meta["meshc"]["note"] = f"SQL in unexpected_rows_query is {_SQL_NOTE}"
+    suite = {
+        "name": f"{info.domain}.{info.name}.{kind}",
+        "id": None,
+        "expectations": expectations,
+        "meta": meta,
+        "notes": None,
+    }
+    return json.dumps(suite, indent=2, ensure_ascii=False) + "\n", gaps
+
+
+class _PandasQuery:
+    """The IR as `DataFrame.query` text (python engine). Nullable dtypes make `~`, `&`, `|` Kleene,
+    and the query drops rows whose condition is NA, so NULL is not a violation."""
+
+    _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+    def pred(self, node: ir.Expr) -> str:
+        if isinstance(node, ir.Col) and node.ltype.kind is Kind.BOOLEAN:
+            return f"({self.column(node)} == True)"
+        if isinstance(node, ir.Compare):
+            return f"({self.value(node.left)} {self._OPS[node.op]} {self.value(node.right)})"
+        if isinstance(node, ir.And):
+            return f"({self.pred(node.left)} & {self.pred(node.right)})"
+        if isinstance(node, ir.Or):
+            return f"({self.pred(node.left)} | {self.pred(node.right)})"
+        if isinstance(node, ir.Not):
+            return f"~{self.pred(node.operand)}"
+        if isinstance(node, ir.IsNull):
+            return f"{self.column(node.operand)}.{'notna' if node.negated else 'isna'}()"
+        if isinstance(node, ir.InList):
+            operand = self.value(node.operand)
+            found = " | ".join(f"({operand} == {self.value(v)})" for v in node.values)
+            return f"~({found})" if node.negated else f"({found})"
+        if isinstance(node, ir.Between):
+            x = self.value(node.operand)
+            inside = f"(({x} >= {self.value(node.low)}) & ({x} <= {self.value(node.high)}))"
+            return f"~{inside}" if node.negated else inside
+        if isinstance(node, ir.RegexSearch):
+            pattern = ("(?i)" if node.case_insensitive else "") + node.pattern
+            return f"{self.column(node.operand)}.str.contains({pattern!r}, regex=True)"
+        raise Inexpressible(f"pandas row conditions cannot express {type(node).__name__}")
+
+    def column(self, node: ir.Expr) -> str:
+        if not isinstance(node, ir.Col):
+            raise Inexpressible(
+                "pandas row conditions call methods on columns only, not on expressions"
+            )
+        name = node.name
+        return name if name.isidentifier() else "`" + name + "`"
+
+    def value(self, node: ir.Expr) -> str:
+        if isinstance(node, ir.Col):
+            return self.column(node)
+        if isinstance(node, ir.Lit):
+            v = node.value
+            if v is None or isinstance(v, Decimal) or not isinstance(v, (str, int, float, bool)):
+                raise Inexpressible(f"pandas row conditions cannot hold a {node.ltype} literal")
+            return repr(v)
+        if isinstance(node, ir.Arith) and node.op in "+-*":
+            return f"({self.value(node.left)} {node.op} {self.value(node.right)})"
+        if isinstance(node, ir.Neg):
+            return f"(-{self.value(node.operand)})"
+        if isinstance(node, ir.StrFn):
+            method = {
+                "length": "str.len()",
+                "upper": "str.upper()",
+                "lower": "str.lower()",
+                "trim": "str.strip(' ')",
+                "abs": "abs()",
+            }[node.fn]
+            return f"{self.column(node.operand)}.{method}"
+        if isinstance(node, ir.Substring):
+            stop = "" if node.length is None else f", {node.start - 1 + node.length}"
+            return f"{self.column(node.operand)}.str.slice({node.start - 1}{stop})"
+        raise Inexpressible(
+            f"pandas row conditions cannot express {type(node).__name__}"
+            + (f" {node.op}" if isinstance(node, ir.Arith) else "")
+        )

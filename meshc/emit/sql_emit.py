@@ -1,0 +1,150 @@
+"""Rendered validation SQL for DuckDB and Spark: one query selecting the violating rows.
+
+The query reads a relation named after the contract (`info.name`) holding the contract's *typed*
+columns, and returns every row that breaks at least one row check, with `_meshc_rule_ids`: the
+ids of the checks it breaks, in contract order (warn checks included; `_meshc_severities` says
+which). NULL is not a violation (SQL CHECK semantics), exactly as in `meshc run`.
+
+    WITH checked AS (SELECT *, NOT COALESCE(<predicate>, TRUE) AS "__meshc_v0", ... FROM orders)
+    SELECT * EXCLUDE (...), [rule ids of the true flags] AS _meshc_rule_ids FROM checked WHERE ...
+
+The trees come from the DuckDB translator (meshc.engines._duckdb.translate); Spark text is the
+same tree with the few DuckDB-only functions rewritten (`regexp_matches` -> RLIKE, `trunc` before
+an integer cast -> nothing, since Spark's cast truncates) and written with sqlglot's Spark
+generator, which also doubles regex backslashes for Spark string literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+from sqlglot.dialects.spark import Spark
+
+from meshc.engines._duckdb import sqlbuild as sb
+from meshc.engines._duckdb.translate import Translator
+from meshc.rules import checks as ck
+from meshc.rules import expr as ir
+
+RULE_IDS = "_meshc_rule_ids"
+DIALECTS = ("duckdb", "spark")
+
+
+class MeshcSpark(Spark):
+    """Spark 3.4+/4: TRY_CAST exists (sqlglot's Spark writes CAST, which raises under ANSI mode)."""
+
+    class Generator(Spark.Generator):
+        TRANSFORMS = {
+            **Spark.Generator.TRANSFORMS,
+            exp.TryCast: lambda self, e: f"TRY_CAST({self.sql(e, 'this')} AS {self.sql(e, 'to')})",
+        }
+
+
+def flag(index: int) -> str:
+    return f"__meshc_v{index}"
+
+
+def translator() -> Translator:
+    """The DuckDB translator, plus CURRENT_DATE / CURRENT_TIMESTAMP, which `meshc run` binds to
+    its clock but rendered SQL leaves to the database (whose session time zone then applies)."""
+    t = Translator()
+    t.handlers[ir.CurrentDate] = lambda _: exp.CurrentDate()
+    t.handlers[ir.CurrentTimestamp] = lambda _: exp.CurrentTimestamp()
+    return t
+
+
+def expression_tree(node: ir.Expr, dialect: str) -> exp.Expression:
+    tree = translator()(node)
+    return to_spark_tree(tree) if dialect == "spark" else tree
+
+
+def predicate_tree(check: ck.RowCheck, dialect: str) -> exp.Expression:
+    """The check's predicate as a sqlglot tree for `dialect` (TRUE or NULL = pass)."""
+    return expression_tree(check.predicate, dialect)
+
+
+def to_spark_tree(tree: exp.Expression) -> exp.Expression:
+    """Rewrite the DuckDB-only function calls of a translated tree into Spark's."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Anonymous):
+            return node
+        name = str(node.this).lower()
+        args = node.expressions
+        if name == "regexp_matches":
+            return exp.RegexpLike(this=args[0], expression=args[1])
+        if name == "regexp_full_match":
+            pattern = args[1]
+            assert isinstance(pattern, exp.Literal)
+            anchored = sb.string(f"^(?:{pattern.this})$")
+            return exp.RegexpLike(this=args[0], expression=anchored)
+        if name == "trunc":  # DuckDB's CAST rounds floats; Spark's truncates already
+            return args[0]
+        return node
+
+    return tree.copy().transform(rewrite)
+
+
+def render_expression(tree: exp.Expression, dialect: str) -> str:
+    return tree.sql(dialect=MeshcSpark if dialect == "spark" else dialect)
+
+
+def violation_query(compiled: ck.CompiledContract, dialect: str) -> exp.Select:
+    """The query (see the module docstring) as one sqlglot tree."""
+    checks = compiled.evaluable_row_checks
+    table = exp.Table(this=sb.ident(compiled.contract.info.name))
+    flags = [
+        sb.alias(
+            exp.Not(
+                this=sb.paren(
+                    exp.Coalesce(this=predicate_tree(c, dialect), expressions=[exp.true()])
+                )
+            ),
+            flag(i),
+        )
+        for i, c in enumerate(checks)
+    ]
+    checked = sb.select(exp.Star(), *flags).from_(table)
+    columns = [f.name for f in compiled.contract.fields] + list(compiled.implicit_columns)
+    ids = _rule_ids([c.id for c in checks], dialect)
+    outer = sb.select(*[sb.col(c) for c in columns], sb.alias(ids, RULE_IDS)).from_(
+        exp.Table(this=sb.ident("checked"))
+    )
+    where = sb.or_all([sb.col(flag(i)) for i in range(len(checks))]) if checks else exp.false()
+    return outer.where(where).with_("checked", as_=checked)
+
+
+def _rule_ids(ids: Sequence[str], dialect: str) -> exp.Expression:
+    """An array of the ids whose flag is true, in check order."""
+    items = [sb.case([(sb.col(flag(i)), sb.string(rule_id))]) for i, rule_id in enumerate(ids)]
+    array = exp.Array(expressions=items)
+    var = exp.to_identifier("x")
+    keep = exp.Lambda(
+        this=exp.Not(this=exp.Is(this=exp.Column(this=var), expression=exp.Null())),
+        expressions=[var],
+    )
+    return exp.ArrayFilter(this=array, expression=keep)
+
+
+def render_validation_sql(compiled: ck.CompiledContract, dialect: str) -> str:
+    """The rendered query with a header comment; deterministic text ending in a newline."""
+    info = compiled.contract.info
+    header = [
+        f"-- meshc validation query for {info.domain}.{info.name} (contract version {info.version}), "
+        f"{dialect}",
+        f"-- Reads the relation {info.name} with the contract's typed columns; returns the rows that "
+        "break a row check,",
+        f"-- with {RULE_IDS}: the ids of the checks they break, in contract order.",
+    ]
+    warn = [c.id for c in compiled.evaluable_row_checks if c.severity == "warn"]
+    if warn:
+        header.append("-- warn checks (reported, never quarantined): " + ", ".join(warn))
+    skipped = [c for c in compiled.row_checks if isinstance(c, ck.ForeignKey)]
+    for c in skipped:
+        header.append(
+            f"-- not included: {c.id} (foreign keys are checked by `meshc run` against "
+            "the target's data)"
+        )
+    query = violation_query(compiled, dialect)
+    body = query.sql(dialect=MeshcSpark if dialect == "spark" else dialect, pretty=True)
+    return "\n".join(header) + "\n" + body + ";\n"

@@ -1,0 +1,79 @@
+"""`--validator gx`: judge a typed frame with the Great Expectations suite `meshc compile` emits.
+
+Runs in an ephemeral context (nothing is written to disk), with the COMPLETE result format and
+the synthetic `_meshc_row_id` column as the unexpected index, so every failing row comes back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from meshc.emit.gx_emit import ROW_ID, emit_suite
+from meshc.errors import MeshcError
+from meshc.rules import checks as ck
+
+Failures = dict[int, list[str]]
+
+
+def validate(compiled: ck.CompiledContract, engine: str, frame: Any) -> Failures:
+    import great_expectations as gx
+
+    text, _ = emit_suite(compiled, engine)
+    context = gx.get_context(mode="ephemeral")
+    _quiet(context)
+    suite = context.suites.add(gx.ExpectationSuite(**json.loads(text)))
+    if engine == "pandas":
+        data = frame.reset_index(drop=True).assign(**{ROW_ID: range(len(frame))})
+        source = context.data_sources.add_pandas("meshc")
+    else:
+        data = _spark_with_row_id(frame)
+        source = context.data_sources.add_spark("meshc")
+    batch = (
+        source.add_dataframe_asset("frame")
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": data})
+    )
+    result = batch.validate(
+        suite,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
+    )
+    return _read(result)
+
+
+def _quiet(context: Any) -> None:
+    """No progress bars on stderr (the CLI owns stderr)."""
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except (ImportError, AttributeError):  # pragma: no cover - older or newer GX
+        pass
+
+
+def _spark_with_row_id(frame: Any) -> Any:
+    if ROW_ID in frame.columns:
+        return frame
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = Window.orderBy(F.monotonically_increasing_id())
+    return frame.withColumn(ROW_ID, F.row_number().over(order) - 1)
+
+
+def _read(result: Any) -> Failures:
+    out: dict[int, set[str]] = {}
+    for item in result.results:
+        config = item.expectation_config
+        meta = config.meta or {}
+        if meta.get("meshc_scope") != "row":
+            continue
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            raise MeshcError(
+                f"GX could not evaluate {meta.get('meshc_rule_id')}: "
+                f"{item.exception_info.get('exception_message')}"
+            )
+        for entry in item.result.get("unexpected_index_list") or []:
+            row = entry[ROW_ID] if isinstance(entry, dict) else entry
+            out.setdefault(int(row), set()).add(str(meta["meshc_rule_id"]))
+    return {i: sorted(ids) for i, ids in out.items()}

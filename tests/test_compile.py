@@ -1,0 +1,153 @@
+"""`meshc compile`: golden artifacts, determinism, --check, and that the output imports and parses."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_meshc
+from tests.golden.regen import CONTRACTS, GOLDEN
+
+SEED = ROOT / "examples" / "seed" / "orders.yaml"
+
+
+def _artifacts(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def compiled_golden(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from meshc.cli.compile_cmd import compile_paths
+
+    out = tmp_path_factory.mktemp("golden")
+    compile_paths([str(ROOT / c) for c in CONTRACTS], out)
+    return out
+
+
+def test_golden_files_are_up_to_date(compiled_golden: Path) -> None:
+    """Regenerate with `python -m tests.golden.regen` and review the diff."""
+    assert _artifacts(compiled_golden) == _artifacts(GOLDEN)
+
+
+def test_compiling_twice_is_byte_identical(compiled_golden: Path, tmp_path: Path) -> None:
+    from meshc.cli.compile_cmd import compile_paths
+
+    compile_paths([str(ROOT / c) for c in CONTRACTS], tmp_path)
+    assert _artifacts(tmp_path) == _artifacts(compiled_golden)
+
+
+def test_cli_compile_then_check(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run_meshc("compile", str(SEED), "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert sorted(p.name for p in (out / "crm" / "orders_silver").iterdir()) == [
+        "gx_pandas.json",
+        "gx_spark.json",
+        "gx_sql.json",
+        "manifest.json",
+        "pandera_pandas.py",
+        "pandera_polars.py",
+        "pandera_pyspark.py",
+        "validation_duckdb.sql",
+        "validation_spark.sql",
+    ]
+    assert run_meshc("compile", str(SEED), "--out", str(out), "--check").returncode == 0
+    target = out / "crm" / "orders_silver" / "gx_pandas.json"
+    target.write_text(target.read_text() + " ")
+    stale = run_meshc("compile", str(SEED), "--out", str(out), "--check")
+    assert stale.returncode == 1
+    assert "gx_pandas.json" in stale.stdout
+
+
+def test_gaps_are_warnings_naming_the_rule(tmp_path: Path) -> None:
+    result = run_meshc("compile", str(ROOT / "contracts/crm/orders.yaml"), "--out", str(tmp_path))
+    assert result.returncode == 0
+    assert "gx_pandas cannot express customer_id.references" in result.stderr
+    manifest = json.loads((tmp_path / "crm" / "orders" / "manifest.json").read_text())
+    assert {"target": "gx_pandas", "rule_id": "placed_at.freshness"} in [
+        {k: g[k] for k in ("target", "rule_id")} for g in manifest["unsupported"]
+    ]
+
+
+def test_manifest_hashes_match_the_files() -> None:
+    from meshc.emit.manifest import sha256
+
+    for manifest_path in GOLDEN.rglob("manifest.json"):
+        manifest = json.loads(manifest_path.read_text())
+        assert manifest["meshc_version"]
+        for name, digest in manifest["artifacts"].items():
+            assert sha256((manifest_path.parent / name).read_text()) == digest
+
+
+@pytest.mark.parametrize("flavour", ["pandas", "polars"])
+def test_emitted_pandera_modules_import(flavour: str) -> None:
+    for path in sorted(GOLDEN.rglob(f"pandera_{flavour}.py")):
+        spec = importlib.util.spec_from_file_location(f"golden_{flavour}_{path.parent.name}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.schema.columns
+
+
+def test_emitted_pandera_rules_survive_serialisation() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "golden_accounts", GOLDEN / "finance/accounts/pandera_pandas.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.schema.to_yaml()
+    assert "meshc_rule" in text and "account_number_matches_type" in text
+
+
+def test_emitted_sql_reparses() -> None:
+    import sqlglot
+
+    from meshc.emit.sql_emit import MeshcSpark
+
+    for path in sorted(GOLDEN.rglob("validation_*.sql")):
+        dialect = MeshcSpark if path.name.endswith("spark.sql") else "duckdb"
+        assert sqlglot.parse_one(path.read_text(), read=dialect) is not None
+
+
+def test_duckdb_sql_flags_the_seed_rows() -> None:
+    import duckdb
+
+    sql = (GOLDEN / "crm/orders_silver/validation_duckdb.sql").read_text()
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE orders_silver AS SELECT * FROM (VALUES ('a', 1.0, DATE '2024-01-01', 'pending'), "
+        "('b', -1.0, DATE '2024-01-01', 'lost'), ('c', NULL, NULL, NULL)) "
+        "t(order_id, order_amount, order_date, order_status)"
+    )
+    rows = con.execute(sql).fetchall()
+    assert [(r[0], list(r[-1])) for r in rows] == [("b", ["sql_f204bc69", "sql_a46874a2"])]
+
+
+def test_gx_suites_load_in_an_ephemeral_context() -> None:
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    for path in sorted(GOLDEN.rglob("gx_*.json")):
+        data = json.loads(path.read_text())
+        suite = gx.ExpectationSuite(**data)
+        assert len(suite.expectations) == len(data["expectations"])
+        context.suites.add(suite)
+
+
+def test_compile_imports_neither_pandera_nor_gx(tmp_path: Path) -> None:
+    code = (
+        "import sys; from meshc.cli.compile_cmd import compile_paths; "
+        f"compile_paths([{str(SEED)!r}], __import__('pathlib').Path({str(tmp_path)!r})); "
+        "print(sorted(m for m in ('pandera', 'great_expectations', 'pyspark') if m in sys.modules))"
+    )
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -151,3 +151,46 @@ def test_compile_imports_neither_pandera_nor_gx(tmp_path: Path) -> None:
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+@pytest.mark.parametrize("engine,validator", [("pandas", "pandera"), ("polars", "pandera"), ("pandas", "gx")])
+def test_run_confirms_the_split_with_compiled_artifacts(engine: str, validator: str) -> None:
+    from meshc import DataProcessor
+
+    seed = ROOT / "examples" / "seed"
+    result = DataProcessor(seed / "orders.yaml", engine=engine, validator=validator).run_source(
+        seed / "orders.csv", write=False
+    )
+    assert result.report["validator"] == validator
+    assert (result.rows_valid, result.rows_quarantined) == (7, 5)
+
+
+def test_validator_refuses_engines_without_row_level_results() -> None:
+    from meshc import DataProcessor
+    from meshc.validators import ValidatorUnavailable
+
+    seed = ROOT / "examples" / "seed"
+    with pytest.raises(ValidatorUnavailable, match="pandas and polars"):
+        DataProcessor(seed / "orders.yaml", engine="duckdb", validator="pandera").run_source(
+            seed / "orders.csv", write=False
+        )
+
+
+def test_a_disagreeing_artifact_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import meshc.validators as validators
+    from meshc import DataProcessor
+    from meshc.errors import IntegrityError
+
+    real = validators.validate_with
+
+    def one_more_failure(*args, **kwargs):  # type: ignore[no-untyped-def]
+        failures = real(*args, **kwargs)
+        failures.setdefault(0, []).append("sql_f204bc69")  # pretend row 0 broke the amount rule
+        return failures
+
+    monkeypatch.setattr(validators, "validate_with", one_more_failure)
+    seed = ROOT / "examples" / "seed"
+    with pytest.raises(IntegrityError, match="disagree"):
+        DataProcessor(seed / "orders.yaml", engine="pandas", validator="pandera").run_source(
+            seed / "orders.csv", write=False
+        )

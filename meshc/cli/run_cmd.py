@@ -14,6 +14,11 @@ class RunFormat(str, Enum):
     junit = "junit"
 
 
+class Validator(str, Enum):
+    pandera = "pandera"
+    gx = "gx"
+
+
 class EngineName(str, Enum):
     polars = "polars"
     pandas = "pandas"
@@ -90,6 +95,12 @@ def register(app: typer.Typer) -> None:
         no_write: bool = typer.Option(
             False, "--no-write", help="Validate and report only; write nothing."
         ),
+        validator: Validator = typer.Option(
+            None,
+            "--validator",
+            help="Also judge every row through the compiled pandera or gx artifacts "
+            "(pandas/polars; gx: pandas); exit 2 if they disagree with meshc.",
+        ),
     ) -> None:
         """Validate a source: valid rows to the output, failing rows to the quarantine with reasons.
 
@@ -120,6 +131,7 @@ def register(app: typer.Typer) -> None:
                     (engine or EngineName.polars).value,
                     root=root,
                     progress=lambda msg: status.update(f"meshc run: {msg}"),
+                    validator=validator.value if validator else None,
                 )
                 result = processor.run_source(
                     source, output=output, quarantine=quarantine, write=not no_write

@@ -92,6 +92,7 @@ class DataProcessor:
         progress: Progress | None = None,
         extra_checks: tuple[ck.RowCheck, ...] = (),
         upstream_runs: list[dict[str, Any]] | None = None,
+        validator: str | None = None,
     ) -> None:
         from meshc.loader import load_contract
         from meshc.rules.compiler import compile_contract
@@ -104,6 +105,7 @@ class DataProcessor:
         self.progress = progress or (lambda _msg: None)
         self.extra_checks = extra_checks
         self.upstream_runs = upstream_runs or []  # run records of the inputs (gold contracts)
+        self.validator = validator  # "pandera" | "gx": confirm the split with compiled artifacts
 
     # -- entry points ---------------------------------------------------------------------------
     def run_source(
@@ -160,6 +162,11 @@ class DataProcessor:
         self._require_columns(frame, plan)
         self.progress(f"validating with {len(plan.checks)} checks on {self.engine.name}")
         split = self.engine.validate(frame, plan)
+        if self.validator:
+            from meshc.runner.artifacts import confirm_with_artifacts
+
+            self.progress(f"confirming with the compiled {self.validator} artifacts")
+            confirm_with_artifacts(self.validator, self.compiled, self.engine.name, frame, split, now)
         if split.rows_in != split.rows_valid + split.rows_quarantined:
             raise IntegrityError(f"{split.rows_in} source rows but {split.rows_valid} valid + "
                                  f"{split.rows_quarantined} quarantined: refusing to write")
@@ -181,6 +188,7 @@ class DataProcessor:
             result.lineage = self._record_lineage(result, inputs, now, finished)
         result.report = build_report(result, self.compiled, self.engine, source,
                                      elapsed=time.perf_counter() - started)
+        result.report["validator"] = self.validator or "native"
         return result
 
     def _mask(self, split: Any) -> None:

@@ -42,7 +42,14 @@ def _register() -> None:
 
     check_cmd.register(app)
     schema_cmd.register(app)
-    for module in ("run_cmd", "compile_cmd", "diff_cmd", "bootstrap_cmd", "mesh_cmd"):
+    for module in (
+        "run_cmd",
+        "compile_cmd",
+        "diff_cmd",
+        "bootstrap_cmd",
+        "mesh_cmd",
+        "registry_cmd",
+    ):
         try:
             mod = __import__(f"meshc.cli.{module}", fromlist=["register"])
         except ModuleNotFoundError as exc:

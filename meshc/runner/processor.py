@@ -248,7 +248,7 @@ class DataProcessor:
     def _record_lineage(self, result: RunResult, inputs: list[dict[str, Any]], started: dt.datetime,
                         finished: dt.datetime) -> dict[str, Any]:
         from meshc.runner.lineage import openlineage_event, record_paths, run_record
-        from meshc.runner.writing import write_json_atomic
+        from meshc.runner.writing import write_text_atomic
 
         counts = {"rows_in": result.rows_in, "rows_valid": result.rows_valid,
                   "rows_quarantined": result.rows_quarantined}
@@ -260,15 +260,15 @@ class DataProcessor:
             record["upstream_runs"] = self.upstream_runs
         record_path, event_path = record_paths(self.root, self.contract, result.run_id)
         text = json.dumps(record, indent=2, default=str)
-        write_json_atomic(record_path, text)
-        write_json_atomic(record_path.with_name("latest.json"), text)
+        write_text_atomic(record_path, text)
+        write_text_atomic(record_path.with_name("latest.json"), text)
         if self.contract.lineage.openlineage:
             try:
                 event = openlineage_event(record)
             except ImportError:
                 event = None
             if event is not None:
-                write_json_atomic(event_path, json.dumps(event, indent=2))
+                write_text_atomic(event_path, json.dumps(event, indent=2))
                 record["openlineage_event"] = str(event_path)
         record["record_path"] = str(record_path)
         return record

@@ -52,7 +52,7 @@ class AtomicBatch:
         self.staged.clear()
 
 
-def write_json_atomic(target: Path, text: str) -> None:
+def write_text_atomic(target: Path, text: str) -> None:
     batch = AtomicBatch()
     batch.stage(target, lambda tmp: _write_text(tmp, text))
     batch.commit()

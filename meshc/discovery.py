@@ -48,4 +48,17 @@ def _is_yaml(p: Path) -> bool:
 
 
 def _is_candidate(p: Path) -> bool:
-    return p.name not in NOT_CONTRACTS and not p.name.startswith(".") and "registry" not in p.stem
+    if p.name in NOT_CONTRACTS or p.name.startswith("."):
+        return False
+    return not _is_registry(p)
+
+
+def _is_registry(p: Path) -> bool:
+    """A registry (meshc registry / bootstrap) lists contracts: top-level `contracts:`, no `info:`."""
+    import re
+
+    try:
+        text = p.read_text("utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"^contracts:", text, re.M)) and not re.search(r"^info:", text, re.M)

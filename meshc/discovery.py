@@ -54,7 +54,7 @@ def _is_candidate(p: Path) -> bool:
 
 
 def _is_registry(p: Path) -> bool:
-    """A registry (meshc registry / bootstrap) lists contracts: top-level `contracts:`, no `info:`."""
+    """A registry (meshc registry, bootstrap): top-level `contracts:` and no `info:`."""
     import re
 
     try:

@@ -161,3 +161,43 @@ def test_run_accepts_an_in_memory_frame() -> None:
     result = DataProcessor(SEED / "orders.yaml").run(frame)
     assert result.rows_valid == 1 and result.rows_quarantined == 1
     assert result.outputs == {"valid": None, "quarantine": None}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cli_gives_the_same_report_on_every_engine(engine: str, tmp_path: Path) -> None:
+    proc = run_meshc("run", "-c", str(SEED / "orders.yaml"), "--source", str(SEED / "orders.csv"),
+                     "--engine", engine, "--root", str(tmp_path), "--format", "json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["engine"] == engine
+    assert report["rows"] == {"in": 12, "valid": 7, "quarantined": 5}
+    failures = {r["id"]: r["failures"] for r in report["rules"]}
+    assert failures == {AMOUNT: 2, STATUS: 2, "order_amount.type": 1, "order_date.type": 1}
+    reasons = sorted((s["order_id"], tuple(sorted(r["rule_id"] for r in s["_meshc_reasons"])))
+                     for s in report["samples"])
+    assert reasons == sorted((k, tuple(v)) for k, v in EXPECTED_QUARANTINE.items())
+
+
+def test_a_polars_run_imports_no_other_engine(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom meshc import DataProcessor\n"
+        f"DataProcessor({str(SEED / 'orders.yaml')!r}).run_source({str(SEED / 'orders.csv')!r}, write=False)\n"
+        # (pandas is left out: pyarrow imports it by itself whenever it is installed)
+        "print('LOADED=' + ','.join(m for m in ('pyspark', 'duckdb', 'great_expectations', 'pandera') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert "LOADED=\n" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_directory_and_glob_sources(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    lines = (SEED / "orders.csv").read_text().splitlines()
+    (landing / "part-1.csv").write_text("\n".join(lines[:7]) + "\n")
+    (landing / "part-2.csv").write_text("\n".join([lines[0], *lines[7:]]) + "\n")
+    for source in (landing, landing / "part-*.csv"):
+        result = DataProcessor(SEED / "orders.yaml").run_source(source, write=False)
+        assert (result.rows_in, result.rows_valid, result.rows_quarantined) == (12, 7, 5)

@@ -22,7 +22,6 @@ def test_wheel_contains_schemas_and_entry_point(tmp_path: Path) -> None:
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "-w",
             str(tmp_path),
@@ -34,7 +33,7 @@ def test_wheel_contains_schemas_and_entry_point(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("meshc-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for schema in ("contract", "mesh", "run-report"):
+    for schema in ("contract", "mesh", "run-report", "registry"):
         assert f"meshc/schemas/{schema}.schema.json" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "meshc = meshc.cli.app:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

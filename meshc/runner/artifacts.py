@@ -17,8 +17,14 @@ from meshc.errors import IntegrityError
 from meshc.rules import checks as ck
 
 
-def confirm_with_artifacts(validator: str, compiled: ck.CompiledContract, engine_name: str,
-                           frame: Any, split: Split, now: dt.datetime) -> dict[str, int]:
+def confirm_with_artifacts(
+    validator: str,
+    compiled: ck.CompiledContract,
+    engine_name: str,
+    frame: Any,
+    split: Split,
+    now: dt.datetime,
+) -> dict[str, int]:
     """Failure counts per rule id according to the artifacts; raises when they disagree."""
     from meshc.validators import ValidatorUnavailable, validate_with
     from meshc.validators.frames import typed_frame
@@ -29,8 +35,9 @@ def confirm_with_artifacts(validator: str, compiled: ck.CompiledContract, engine
         )
     raw = frame.collect() if hasattr(frame, "collect") and engine_name == "polars" else frame
     typed = typed_frame(engine_name, raw, compiled)
-    failures = validate_with(validator, compiled, engine_name, typed.frame,
-                             cast_failed=typed.cast_failed, now=now)
+    failures = validate_with(
+        validator, compiled, engine_name, typed.frame, cast_failed=typed.cast_failed, now=now
+    )
     counts: Counter[str] = Counter(rule for rules in failures.values() for rule in rules)
     for column, mask in typed.cast_failed.items():
         if mask.any():
@@ -42,8 +49,9 @@ def confirm_with_artifacts(validator: str, compiled: ck.CompiledContract, engine
     native = {k: v for k, v in split.failures.items() if v}
     differ = sorted(k for k in set(native) | set(counts) if native.get(k, 0) != counts.get(k, 0))
     if differ or len(bad_rows) != split.rows_quarantined:
-        detail = ", ".join(f"{k}: {validator} {counts.get(k, 0)} vs meshc {native.get(k, 0)}"
-                           for k in differ)
+        detail = ", ".join(
+            f"{k}: {validator} {counts.get(k, 0)} vs meshc {native.get(k, 0)}" for k in differ
+        )
         raise IntegrityError(
             f"the compiled {validator} artifacts disagree with meshc: {len(bad_rows)} rows vs "
             f"{split.rows_quarantined} quarantined" + (f"; {detail}" if detail else "")

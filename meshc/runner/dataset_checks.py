@@ -23,9 +23,19 @@ class DatasetResult:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        observed = self.observed.isoformat() if isinstance(self.observed, (dt.date, dt.datetime)) else self.observed
-        return {"id": self.id, "rule": self.rule, "severity": self.severity, "passed": self.passed,
-                "observed": observed, "message": self.message}
+        observed = (
+            self.observed.isoformat()
+            if isinstance(self.observed, (dt.date, dt.datetime))
+            else self.observed
+        )
+        return {
+            "id": self.id,
+            "rule": self.rule,
+            "severity": self.severity,
+            "passed": self.passed,
+            "observed": observed,
+            "message": self.message,
+        }
 
 
 def evaluate_dataset_checks(
@@ -53,27 +63,40 @@ def _judge(check: ck.DatasetCheck, value: Any, rows: int, now: dt.datetime) -> D
         return DatasetResult(**base, passed=ok, observed=rows, message=f"{rows} rows")
     if isinstance(check, ck.NullRatio):
         ratio = 0.0 if rows == 0 else (rows - int(value or 0)) / rows
-        return DatasetResult(**base, passed=ratio <= check.max, observed=round(ratio, 6),
-                             message=f"{ratio:.2%} NULL (max {check.max:.2%})")
+        return DatasetResult(
+            **base,
+            passed=ratio <= check.max,
+            observed=round(ratio, 6),
+            message=f"{ratio:.2%} NULL (max {check.max:.2%})",
+        )
     if isinstance(check, ck.Freshness):
         return _freshness(check, value, now, base)
     assert isinstance(check, ck.AggregateSql)
     passed = value is not False  # NULL (e.g. SUM over no rows) is not a violation, as for rows
-    return DatasetResult(**base, passed=passed, observed=value,
-                         message="holds" if passed else "does not hold")
+    return DatasetResult(
+        **base, passed=passed, observed=value, message="holds" if passed else "does not hold"
+    )
 
 
-def _freshness(check: ck.Freshness, newest: Any, now: dt.datetime, base: dict[str, Any]) -> DatasetResult:
+def _freshness(
+    check: ck.Freshness, newest: Any, now: dt.datetime, base: dict[str, Any]
+) -> DatasetResult:
     if newest is None:
-        return DatasetResult(**base, passed=False, observed=None, message="no values: cannot tell freshness")
+        return DatasetResult(
+            **base, passed=False, observed=None, message="no values: cannot tell freshness"
+        )
     if isinstance(newest, dt.datetime):
         newest_utc = newest if newest.tzinfo else newest.replace(tzinfo=dt.timezone.utc)
     else:
         newest_utc = dt.datetime(newest.year, newest.month, newest.day, tzinfo=dt.timezone.utc)
     age = (now - newest_utc).total_seconds()
     ok = age <= check.max_age_seconds
-    return DatasetResult(**base, passed=ok, observed=newest,
-                         message=f"newest value is {_human(age)} old (max {_human(check.max_age_seconds)})")
+    return DatasetResult(
+        **base,
+        passed=ok,
+        observed=newest,
+        message=f"newest value is {_human(age)} old (max {_human(check.max_age_seconds)})",
+    )
 
 
 def _human(seconds: float) -> str:

@@ -12,7 +12,9 @@ from meshc.contract import Contract
 RUN_RECORD_VERSION = 1
 
 
-def lineage_columns(contract: Contract, run_id: str, source: str, processed_at: dt.datetime) -> dict[str, Any]:
+def lineage_columns(
+    contract: Contract, run_id: str, source: str, processed_at: dt.datetime
+) -> dict[str, Any]:
     return {
         "_meshc_run_id": run_id,
         "_meshc_source": source,
@@ -25,15 +27,28 @@ def lineage_columns(contract: Contract, run_id: str, source: str, processed_at: 
 
 
 def run_record(
-    contract: Contract, run_id: str, engine: str, started: dt.datetime, finished: dt.datetime,
-    inputs: list[dict[str, Any]], outputs: dict[str, str | None], counts: dict[str, int], status: str,
+    contract: Contract,
+    run_id: str,
+    engine: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    inputs: list[dict[str, Any]],
+    outputs: dict[str, str | None],
+    counts: dict[str, int],
+    status: str,
 ) -> dict[str, Any]:
     return {
         "schema_version": RUN_RECORD_VERSION,
         "run_id": run_id,
-        "contract": {"ref": contract.ref, "name": contract.info.name, "domain": contract.info.domain,
-                     "system": contract.info.system, "version": contract.info.version,
-                     "hash": contract.hash, "path": contract.path},
+        "contract": {
+            "ref": contract.ref,
+            "name": contract.info.name,
+            "domain": contract.info.domain,
+            "system": contract.info.system,
+            "version": contract.info.version,
+            "hash": contract.hash,
+            "path": contract.path,
+        },
         "engine": engine,
         "started_at": started.isoformat(),
         "finished_at": finished.isoformat(),
@@ -46,12 +61,23 @@ def run_record(
 
 def openlineage_event(record: dict[str, Any], namespace: str = "meshc") -> dict[str, Any]:
     """A COMPLETE/FAIL OpenLineage RunEvent built with openlineage-python's own classes."""
-    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
     from openlineage.client.serde import Serde
 
     state = RunState.COMPLETE if record["status"] == "ok" else RunState.FAIL
-    inputs = [InputDataset(namespace=i.get("namespace", "file"), name=i["name"]) for i in record["inputs"]]
-    outputs = [OutputDataset(namespace="file", name=path) for path in record["outputs"].values() if path]
+    inputs = [
+        InputDataset(namespace=i.get("namespace", "file"), name=i["name"]) for i in record["inputs"]
+    ]
+    outputs = [
+        OutputDataset(namespace="file", name=path) for path in record["outputs"].values() if path
+    ]
     event = RunEvent(
         eventType=state,
         eventTime=record["finished_at"],

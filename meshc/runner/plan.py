@@ -28,7 +28,7 @@ def build_plan(
     lineage: Mapping[str, Any] | None = None,
     extra_checks: tuple[ck.RowCheck, ...] = (),
 ) -> ValidationPlan:
-    """The plan for one dataset. `now` must be timezone-aware (UTC); defaults to the current time."""
+    """The plan for one dataset; `now` (timezone-aware, UTC) defaults to the current time."""
     contract = compiled.contract
     now = now or dt.datetime.now(dt.timezone.utc)
     columns = tuple(ColumnSpec(f.name, f.type) for f in contract.fields) + tuple(

@@ -36,8 +36,8 @@ class RunResult:
     contract: Contract
     engine: str
     run_id: str
-    valid: Any
-    quarantine: Any
+    valid_frame: Any  # the engine's frame; lazy (over the written files) when the run streamed
+    quarantine_frame: Any
     rows_in: int
     rows_valid: int
     rows_quarantined: int
@@ -48,14 +48,30 @@ class RunResult:
     report: dict[str, Any] = field(default_factory=dict)
     engine_impl: Engine | None = field(default=None, repr=False)
 
+    @property
+    def valid(self) -> Any:
+        """The valid rows as the engine's in-memory frame (a Polars DataFrame on Polars);
+        materialised on first access when the run streamed its outputs."""
+        self.valid_frame = self._materialize(self.valid_frame)
+        return self.valid_frame
+
+    @property
+    def quarantine(self) -> Any:
+        self.quarantine_frame = self._materialize(self.quarantine_frame)
+        return self.quarantine_frame
+
+    def _materialize(self, frame: Any) -> Any:
+        materialize = getattr(self.engine_impl, "materialize", None)
+        return frame if materialize is None else materialize(frame)
+
     def valid_arrow(self) -> Any:
         """The valid rows as a pyarrow Table, whatever the engine."""
         assert self.engine_impl is not None
-        return self.engine_impl.to_arrow(self.valid)
+        return self.engine_impl.to_arrow(self.valid_frame)
 
     def quarantine_arrow(self) -> Any:
         assert self.engine_impl is not None
-        return self.engine_impl.to_arrow(self.quarantine)
+        return self.engine_impl.to_arrow(self.quarantine_frame)
 
     @property
     def pass_rate(self) -> float:
@@ -109,8 +125,12 @@ class DataProcessor:
 
     # -- entry points ---------------------------------------------------------------------------
     def run_source(
-        self, source: str | Path | None = None, *, output: str | Path | None = None,
-        quarantine: str | Path | None = None, write: bool = True,
+        self,
+        source: str | Path | None = None,
+        *,
+        output: str | Path | None = None,
+        quarantine: str | Path | None = None,
+        write: bool = True,
     ) -> RunResult:
         """Read the source (default: the contract's), validate, and write both outputs."""
         from meshc.runner.sources import resolve_source
@@ -121,25 +141,45 @@ class DataProcessor:
         self.progress(f"reading {len(resolved.paths)} {resolved.format} file(s) from {spec}")
         src = self.contract.source
         frame = self.engine.read(
-            resolved.paths, resolved.format,
-            delimiter=src.delimiter if src else ",", header=src.header if src else True,
+            resolved.paths,
+            resolved.format,
+            delimiter=src.delimiter if src else ",",
+            header=src.header if src else True,
             text_columns=[c.name for c in self._plan_columns()],
         )
-        inputs = [{"namespace": "file", "name": str(Path(p).resolve()), "format": resolved.format}
-                  for p in resolved.paths]
-        return self._execute(frame, spec, inputs, output, quarantine, write)
+        inputs = [
+            {"namespace": "file", "name": str(Path(p).resolve()), "format": resolved.format}
+            for p in resolved.paths
+        ]
+        # written runs stream where the engine can (bounded memory for any source size)
+        return self._execute(frame, spec, inputs, output, quarantine, write, stream=write)
 
-    def run(self, frame: Any, *, source_name: str = "<frame>", write: bool = False,
-            output: str | Path | None = None, quarantine: str | Path | None = None) -> RunResult:
+    def run(
+        self,
+        frame: Any,
+        *,
+        source_name: str = "<frame>",
+        write: bool = False,
+        output: str | Path | None = None,
+        quarantine: str | Path | None = None,
+    ) -> RunResult:
         """Validate an in-memory frame of the engine's own kind (nothing written by default)."""
-        return self._execute(frame, source_name, [{"namespace": "memory", "name": source_name}],
-                             output, quarantine, write)
+        return self._execute(
+            frame,
+            source_name,
+            [{"namespace": "memory", "name": source_name}],
+            output,
+            quarantine,
+            write,
+        )
 
     # -- stages ---------------------------------------------------------------------------------
     def _contract_source(self) -> str:
         if self.contract.source is None:
-            raise SourceError(f"{self.contract.path}: the contract declares no source; pass one "
-                              "(--source PATH, or run_source(source=...))")
+            raise SourceError(
+                f"{self.contract.path}: the contract declares no source; pass one "
+                "(--source PATH, or run_source(source=...))"
+            )
         return self.contract.source.path
 
     def _plan_columns(self) -> list[Any]:
@@ -153,43 +193,75 @@ class DataProcessor:
             lineage = lineage_columns(self.contract, run_id, source, now)
         return build_plan(self.compiled, now=now, lineage=lineage, extra_checks=self.extra_checks)
 
-    def _execute(self, frame: Any, source: str, inputs: list[dict[str, Any]],
-                 output: str | Path | None, quarantine: str | Path | None, write: bool) -> RunResult:
+    def _execute(
+        self,
+        frame: Any,
+        source: str,
+        inputs: list[dict[str, Any]],
+        output: str | Path | None,
+        quarantine: str | Path | None,
+        write: bool,
+        stream: bool = False,
+    ) -> RunResult:
         started = time.perf_counter()
         now = self.now or dt.datetime.now(dt.timezone.utc)
         run_id = uuid.uuid4().hex
         plan = self._plan(run_id, source, now)
         self._require_columns(frame, plan)
         self.progress(f"validating with {len(plan.checks)} checks on {self.engine.name}")
-        split = self.engine.validate(frame, plan)
+        split = self._validate(frame, plan, stream)
         if self.validator:
             from meshc.runner.artifacts import confirm_with_artifacts
 
             self.progress(f"confirming with the compiled {self.validator} artifacts")
-            confirm_with_artifacts(self.validator, self.compiled, self.engine.name, frame, split, now)
+            confirm_with_artifacts(
+                self.validator, self.compiled, self.engine.name, frame, split, now
+            )
         if split.rows_in != split.rows_valid + split.rows_quarantined:
-            raise IntegrityError(f"{split.rows_in} source rows but {split.rows_valid} valid + "
-                                 f"{split.rows_quarantined} quarantined: refusing to write")
-        results = evaluate_dataset_checks(self.engine, split.valid, self.compiled.dataset_checks, now)
+            raise IntegrityError(
+                f"{split.rows_in} source rows but {split.rows_valid} valid + "
+                f"{split.rows_quarantined} quarantined: refusing to write"
+            )
+        results = evaluate_dataset_checks(
+            self.engine, split.valid, self.compiled.dataset_checks, now
+        )
         self._mask(split)
         outputs: dict[str, str | None] = {"valid": None, "quarantine": None}
         if write:
             outputs = self._write(split, output, quarantine)
         result = RunResult(
-            contract=self.contract, engine=self.engine.name, run_id=run_id, valid=split.valid,
-            quarantine=split.quarantine, rows_in=split.rows_in, rows_valid=split.rows_valid,
-            rows_quarantined=split.rows_quarantined, failures=split.failures, dataset_results=results,
-            outputs=outputs, lineage=None, engine_impl=self.engine,
+            contract=self.contract,
+            engine=self.engine.name,
+            run_id=run_id,
+            valid_frame=split.valid,
+            quarantine_frame=split.quarantine,
+            rows_in=split.rows_in,
+            rows_valid=split.rows_valid,
+            rows_quarantined=split.rows_quarantined,
+            failures=split.failures,
+            dataset_results=results,
+            outputs=outputs,
+            lineage=None,
+            engine_impl=self.engine,
         )
         from meshc.runner.report import build_report
 
         finished = dt.datetime.now(dt.timezone.utc)
         if write and self.contract.lineage.enabled:
             result.lineage = self._record_lineage(result, inputs, now, finished)
-        result.report = build_report(result, self.compiled, self.engine, source,
-                                     elapsed=time.perf_counter() - started)
+        result.report = build_report(
+            result, self.compiled, self.engine, source, elapsed=time.perf_counter() - started
+        )
         result.report["validator"] = self.validator or "native"
         return result
+
+    def _validate(self, frame: Any, plan: ValidationPlan, stream: bool) -> Any:
+        """An engine with `validate_streaming` (Polars) writes its outputs to spill files in one
+        streaming pass instead of holding them in memory; the others validate as usual."""
+        streaming = getattr(self.engine, "validate_streaming", None) if stream else None
+        return (
+            streaming(frame, plan) if streaming is not None else self.engine.validate(frame, plan)
+        )
 
     def _mask(self, split: Any) -> None:
         """PII masking after the checks (rules see real values) and before anything is written or
@@ -209,29 +281,42 @@ class DataProcessor:
             hints = [h for h in (did_you_mean(m, present) for m in missing) if h]
             raise SourceError(
                 f"the source lacks contract column(s) {', '.join(repr(m) for m in missing)}"
-                + (f" ({'; '.join(hints)})" if hints else "") + "; nothing was written")
+                + (f" ({'; '.join(hints)})" if hints else "")
+                + "; nothing was written"
+            )
         if plan.extra_columns == "error":
             extra = sorted(present - {c.name for c in plan.columns})
             if extra:
-                raise SourceError(f"the source has undeclared column(s) {', '.join(extra)} and "
-                                  "model.extra_columns is 'error'; nothing was written")
+                raise SourceError(
+                    f"the source has undeclared column(s) {', '.join(extra)} and "
+                    "model.extra_columns is 'error'; nothing was written"
+                )
 
-    def _write(self, split: Any, output: str | Path | None, quarantine: str | Path | None) -> dict[str, str | None]:
+    def _write(
+        self, split: Any, output: str | Path | None, quarantine: str | Path | None
+    ) -> dict[str, str | None]:
         from meshc.runner.writing import AtomicBatch
 
         batch = AtomicBatch()
         paths: dict[str, str | None] = {"valid": None, "quarantine": None}
-        valid_target = self._target(output, self.contract.output.target if self.contract.output else None,
-                                    self.contract.output.format if self.contract.output else "parquet")
+        valid_target = self._target(
+            output,
+            self.contract.output.target if self.contract.output else None,
+            self.contract.output.format if self.contract.output else "parquet",
+        )
         if valid_target is not None:
             self.progress(f"writing {split.rows_valid} valid rows to {valid_target}")
-            batch.stage(valid_target, lambda tmp: self.engine.write(split.valid, tmp, _fmt(valid_target)))
+            batch.stage(
+                valid_target, lambda tmp: self.engine.write(split.valid, tmp, _fmt(valid_target))
+            )
             paths["valid"] = str(valid_target)
         q = self.contract.quarantine
         q_target = self._target(quarantine, q.target, q.format) if q.enabled else None
         if q_target is not None:
             self.progress(f"writing {split.rows_quarantined} quarantined rows to {q_target}")
-            batch.stage(q_target, lambda tmp: self.engine.write(split.quarantine, tmp, _fmt(q_target)))
+            batch.stage(
+                q_target, lambda tmp: self.engine.write(split.quarantine, tmp, _fmt(q_target))
+            )
             paths["quarantine"] = str(q_target)
         batch.commit()
         return paths
@@ -245,17 +330,36 @@ class DataProcessor:
             return None
         return self.root / declared / f"data.{_EXT[fmt]}"
 
-    def _record_lineage(self, result: RunResult, inputs: list[dict[str, Any]], started: dt.datetime,
-                        finished: dt.datetime) -> dict[str, Any]:
+    def _record_lineage(
+        self,
+        result: RunResult,
+        inputs: list[dict[str, Any]],
+        started: dt.datetime,
+        finished: dt.datetime,
+    ) -> dict[str, Any]:
         from meshc.runner.lineage import openlineage_event, record_paths, run_record
         from meshc.runner.writing import write_text_atomic
 
-        counts = {"rows_in": result.rows_in, "rows_valid": result.rows_valid,
-                  "rows_quarantined": result.rows_quarantined}
-        upstream_inputs = [{"namespace": "meshc", "name": u["contract"]["ref"], "run_id": u["run_id"]}
-                           for u in self.upstream_runs]
-        record = run_record(self.contract, result.run_id, self.engine.name, started, finished,
-                            upstream_inputs or inputs, result.outputs, counts, "ok" if result.ok else "failed")
+        counts = {
+            "rows_in": result.rows_in,
+            "rows_valid": result.rows_valid,
+            "rows_quarantined": result.rows_quarantined,
+        }
+        upstream_inputs = [
+            {"namespace": "meshc", "name": u["contract"]["ref"], "run_id": u["run_id"]}
+            for u in self.upstream_runs
+        ]
+        record = run_record(
+            self.contract,
+            result.run_id,
+            self.engine.name,
+            started,
+            finished,
+            upstream_inputs or inputs,
+            result.outputs,
+            counts,
+            "ok" if result.ok else "failed",
+        )
         if self.upstream_runs:
             record["upstream_runs"] = self.upstream_runs
         record_path, event_path = record_paths(self.root, self.contract, result.run_id)

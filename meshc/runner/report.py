@@ -16,36 +16,60 @@ REPORT_VERSION = 1
 SAMPLE_ROWS = 5
 
 
-def build_report(result: RunResult, compiled: CompiledContract, engine: Engine, source: str,
-                 elapsed: float) -> dict[str, Any]:
+def build_report(
+    result: RunResult, compiled: CompiledContract, engine: Engine, source: str, elapsed: float
+) -> dict[str, Any]:
     contract = result.contract
     rules = [
-        {"id": c.id, "rule": c.rule, "severity": c.severity, "kind": type(c).__name__,
-         "failures": int(result.failures.get(c.id, 0))}
+        {
+            "id": c.id,
+            "rule": c.rule,
+            "severity": c.severity,
+            "kind": type(c).__name__,
+            "failures": int(result.failures.get(c.id, 0)),
+        }
         for c in compiled.row_checks
     ]
     known = {r["id"] for r in rules}
     rules += [  # cast failures and checks injected at run time (policies, foreign keys)
-        {"id": rule_id, "rule": "type" if rule_id.endswith(".type") else rule_id, "severity": "error",
-         "kind": "Cast" if rule_id.endswith(".type") else "Injected", "failures": int(count)}
-        for rule_id, count in sorted(result.failures.items()) if rule_id not in known
+        {
+            "id": rule_id,
+            "rule": "type" if rule_id.endswith(".type") else rule_id,
+            "severity": "error",
+            "kind": "Cast" if rule_id.endswith(".type") else "Injected",
+            "failures": int(count),
+        }
+        for rule_id, count in sorted(result.failures.items())
+        if rule_id not in known
     ]
     return {
         "schema_version": REPORT_VERSION,
         "run_id": result.run_id,
         "status": "ok" if result.ok else "failed",
-        "contract": {"ref": contract.ref, "version": contract.info.version, "path": contract.path,
-                     "hash": contract.hash},
+        "contract": {
+            "ref": contract.ref,
+            "version": contract.info.version,
+            "path": contract.path,
+            "hash": contract.hash,
+        },
         "engine": result.engine,
         "source": source,
-        "rows": {"in": result.rows_in, "valid": result.rows_valid, "quarantined": result.rows_quarantined},
+        "rows": {
+            "in": result.rows_in,
+            "valid": result.rows_valid,
+            "quarantined": result.rows_quarantined,
+        },
         "pass_rate": round(result.pass_rate, 6),
         "rules": rules,
         "dataset_rules": [r.to_dict() for r in result.dataset_results],
         "max_quarantine_ratio": contract.max_quarantine_ratio,
         "outputs": result.outputs,
-        "lineage": {k: v for k, v in (result.lineage or {}).items() if k in ("record_path", "openlineage_event")},
-        "samples": sample_quarantine(engine, result.quarantine, SAMPLE_ROWS),
+        "lineage": {
+            k: v
+            for k, v in (result.lineage or {}).items()
+            if k in ("record_path", "openlineage_event")
+        },
+        "samples": sample_quarantine(engine, result.quarantine_frame, SAMPLE_ROWS),
         "elapsed_seconds": round(elapsed, 3),
     }
 

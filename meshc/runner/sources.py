@@ -8,8 +8,14 @@ from pathlib import Path
 
 from meshc.errors import SourceError
 
-_BY_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
-              ".ndjson": "ndjson", ".jsonl": "ndjson"}
+_BY_SUFFIX = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,9 @@ def resolve_source(spec: str, fmt: str | None = None) -> ResolvedSource:
         suffixes = {_BY_SUFFIX.get(f.suffix.lower()) for f in files}
         suffixes.discard(None)
         if len(suffixes) != 1:
-            raise SourceError(f"cannot tell the format of {spec}: set source.format (csv, parquet, json, ndjson)")
+            raise SourceError(
+                f"cannot tell the format of {spec}: set source.format (csv, parquet, json, ndjson)"
+            )
         fmt = suffixes.pop()
     wanted = {k for k, v in _BY_SUFFIX.items() if v == fmt}
     if fmt == "json":

@@ -42,8 +42,11 @@ def polars_dtype(ltype: LogicalType) -> pl.DataType:
 
 
 _SIMPLE: dict[Kind, pl.DataType] = {
-    Kind.STRING: pl.String(), Kind.INTEGER: pl.Int64(), Kind.FLOAT: pl.Float64(),
-    Kind.BOOLEAN: pl.Boolean(), Kind.DATE: pl.Date(),
+    Kind.STRING: pl.String(),
+    Kind.INTEGER: pl.Int64(),
+    Kind.FLOAT: pl.Float64(),
+    Kind.BOOLEAN: pl.Boolean(),
+    Kind.DATE: pl.Date(),
 }
 
 
@@ -85,8 +88,7 @@ def _decimal(text: pl.Expr, ltype: LogicalType) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _boolean(text: pl.Expr, _: LogicalType) -> tuple[pl.Expr, pl.Expr]:
-    typed = text.str.to_lowercase().replace_strict(_BOOLEANS, default=None,
-                                                   return_dtype=pl.Boolean)
+    typed = text.str.to_lowercase().replace_strict(_BOOLEANS, default=None, return_dtype=pl.Boolean)
     return typed, typed.is_not_null()
 
 
@@ -101,8 +103,9 @@ def _timestamp(text: pl.Expr, ltype: LogicalType) -> tuple[pl.Expr, pl.Expr]:
     one canonical string first was 10x slower (the parse then misses Polars' fast path)."""
     matched = text.str.contains(_TIMESTAMP)
     # 'YYYY-MM-DD HH:MM' -> 'T'; a date with an offset but no time gets midnight
-    canonical = text.str.replace(" ", "T", literal=True).str.replace(_DATE_WITH_OFFSET,
-                                                                      "${1}T00:00${2}")
+    canonical = text.str.replace(" ", "T", literal=True).str.replace(
+        _DATE_WITH_OFFSET, "${1}T00:00${2}"
+    )
     utc = pl.Datetime("us", UTC)
     attempts = [canonical.str.strptime(utc, fmt, strict=False) for fmt in _TIMESTAMP_FORMATS]
     attempts.append(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(utc))
@@ -114,13 +117,22 @@ def _timestamp(text: pl.Expr, ltype: LogicalType) -> tuple[pl.Expr, pl.Expr]:
 
 _DATE_WITH_OFFSET = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-])"
 # %.f also takes no fraction at all; more than 6 digits never get here (the regex rejects them)
-_TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M%#z",
-                      "%Y-%m-%dT%H:%M")
+_TIMESTAMP_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M%#z",
+    "%Y-%m-%dT%H:%M",
+)
 
 
 _TEXT_CASTS = {
-    Kind.INTEGER: _integer, Kind.FLOAT: _float, Kind.DECIMAL: _decimal, Kind.BOOLEAN: _boolean,
-    Kind.DATE: _date, Kind.TIMESTAMP: _timestamp, Kind.TIMESTAMP_TZ: _timestamp,
+    Kind.INTEGER: _integer,
+    Kind.FLOAT: _float,
+    Kind.DECIMAL: _decimal,
+    Kind.BOOLEAN: _boolean,
+    Kind.DATE: _date,
+    Kind.TIMESTAMP: _timestamp,
+    Kind.TIMESTAMP_TZ: _timestamp,
 }
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import polars as pl
 
-from meshc.engines._polars import io
+from meshc.engines._polars import io, spill
 from meshc.engines._polars.mask import FrameT, mask_frame
 from meshc.engines._polars.translate import translate
-from meshc.engines._polars.validate import validate
+from meshc.engines._polars.validate import validate, validate_to_files
 from meshc.engines.base import Split, ValidationPlan
 from meshc.errors import SourceError
 from meshc.rules import expr as ir
@@ -20,16 +20,44 @@ Frame = pl.LazyFrame | pl.DataFrame
 
 
 class PolarsEngine:
-    """Lazy reads, one collected plan per validation, eager outputs (pl.DataFrame)."""
+    """Lazy reads, one collected plan per validation, eager outputs (pl.DataFrame); or, with
+    `validate_streaming`, one streaming pass that writes the outputs to spill files."""
 
     name = "polars"
 
-    def read(self, paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
-             text_columns: Sequence[str] = ()) -> pl.LazyFrame:
+    def read(
+        self,
+        paths: Sequence[str],
+        fmt: str,
+        *,
+        delimiter: str = ",",
+        header: bool = True,
+        text_columns: Sequence[str] = (),
+    ) -> pl.LazyFrame:
         return io.read(paths, fmt, delimiter=delimiter, header=header, text_columns=text_columns)
 
     def validate(self, frame: Frame, plan: ValidationPlan) -> Split:
         return validate(frame, plan)
+
+    def validate_streaming(self, frame: Frame, plan: ValidationPlan) -> Split:
+        """`validate`, in bounded memory: the outputs are streamed to Parquet spill files and come
+        back as lazy scans of them (see spill.py); `write` then links the files into place."""
+        spilled = spill.SpillDir()
+        split = validate_to_files(
+            frame,
+            plan,
+            spilled.path / "valid.parquet",
+            spilled.path / "quarantine.parquet",
+            spilled.path / "flags.arrow",
+        )
+        (spilled.path / "flags.arrow").unlink()
+        split.valid = spilled.scan("valid.parquet")
+        split.quarantine = spilled.scan("quarantine.parquet")
+        return split
+
+    def materialize(self, frame: Frame) -> pl.DataFrame:
+        """An eager DataFrame of a (possibly lazy) output frame."""
+        return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
     def aggregate(self, frame: Frame, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
         if not exprs:
@@ -38,10 +66,14 @@ class PolarsEngine:
         return frame.lazy().select(selected).collect().row(0, named=True)
 
     def write(self, frame: Frame, path: Path, fmt: str) -> None:
+        if fmt == "parquet" and spill.publish(frame, Path(path)):
+            return
         io.write(frame, Path(path), fmt)
 
     def mask(self, frame: FrameT, masks: Mapping[str, str]) -> FrameT:
-        return mask_frame(frame, masks)
+        masked = mask_frame(frame, masks)
+        spill.carry(frame, masked)
+        return masked
 
     def to_arrow(self, frame: Frame) -> Any:
         data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame

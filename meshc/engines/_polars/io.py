@@ -17,8 +17,14 @@ TEXT_FORMATS = ("csv", "json", "ndjson")
 TEXT_SOURCE_ATTR = "_meshc_text_source"
 
 
-def read(paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool = True,
-         text_columns: Sequence[str] = ()) -> pl.LazyFrame:
+def read(
+    paths: Sequence[str],
+    fmt: str,
+    *,
+    delimiter: str = ",",
+    header: bool = True,
+    text_columns: Sequence[str] = (),
+) -> pl.LazyFrame:
     if not paths:
         raise SourceError("no source files given")
     fmt = fmt.lower()
@@ -30,13 +36,20 @@ def read(paths: Sequence[str], fmt: str, *, delimiter: str = ",", header: bool =
     return frame
 
 
-def _scan(paths: list[str], fmt: str, delimiter: str, header: bool,
-          text_columns: Sequence[str]) -> pl.LazyFrame:
+def _scan(
+    paths: list[str], fmt: str, delimiter: str, header: bool, text_columns: Sequence[str]
+) -> pl.LazyFrame:
     if fmt == "csv":
         # infer_schema=False reads every column as String: casting is meshc's job.
         # empty_string_is_null=False: '' is NULL only through plan.null_values.
-        return pl.scan_csv(paths, separator=delimiter, has_header=header, infer_schema=False,
-                           empty_string_is_null=False, null_values=None)
+        return pl.scan_csv(
+            paths,
+            separator=delimiter,
+            has_header=header,
+            infer_schema=False,
+            empty_string_is_null=False,
+            null_values=None,
+        )
     if fmt == "parquet":
         return pl.scan_parquet(paths)
     if fmt in ("json", "ndjson"):
@@ -50,8 +63,9 @@ def _scan_json(path: str, text_columns: Sequence[str]) -> pl.LazyFrame:
     The schema is inferred from every record, so a key first seen late is not dropped."""
     overrides: dict[str, Any] = dict.fromkeys(text_columns, pl.String)
     if _is_json_array(path):
-        return pl.read_json(path, schema_overrides=overrides or None,
-                            infer_schema_length=None).lazy()
+        return pl.read_json(
+            path, schema_overrides=overrides or None, infer_schema_length=None
+        ).lazy()
     return pl.scan_ndjson(path, schema_overrides=overrides or None, infer_schema_length=None)
 
 
@@ -65,8 +79,14 @@ def _is_json_array(path: str) -> bool:
 
 
 def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:
-    data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     fmt = (fmt or "parquet").lower()
+    if fmt == "parquet" and isinstance(frame, pl.LazyFrame):
+        try:  # streamed: a lazy frame is never collected just to be written
+            frame.sink_parquet(path, engine="streaming")
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise WriteError(f"cannot write {path}: {exc}") from exc
+        return
+    data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     try:
         if fmt == "parquet":
             data.write_parquet(path)
@@ -82,20 +102,26 @@ def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:
 
 def _csv_timestamps(data: pl.DataFrame) -> pl.DataFrame:
     """UTC instants as '...Z': Polars' CSV default '+0000' is not a form meshc reads back."""
-    aware = [name for name, dtype in data.schema.items()
-             if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None]
+    aware = [
+        name
+        for name, dtype in data.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    ]
     return data.with_columns(
         pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        for name in aware)
+        for name in aware
+    )
 
 
 def _flatten_reasons(data: pl.DataFrame) -> pl.DataFrame:
     """`_meshc_reasons` as a JSON array of objects, for formats without nested columns."""
     if REASONS not in data.columns:
         return data
-    encoded = pl.concat_str([
-        pl.lit("["),
-        pl.col(REASONS).list.eval(pl.element().struct.json_encode()).list.join(","),
-        pl.lit("]"),
-    ])
+    encoded = pl.concat_str(
+        [
+            pl.lit("["),
+            pl.col(REASONS).list.eval(pl.element().struct.json_encode()).list.join(","),
+            pl.lit("]"),
+        ]
+    )
     return data.with_columns(encoded.alias(REASONS))

@@ -24,8 +24,11 @@ def mask_frame(frame: FrameT, masks: Mapping[str, str]) -> FrameT:
     unknown = sorted(set(masks.values()) - {"hash", "redact", "partial", "nullify"})
     if unknown:
         raise MeshcError(f"unknown masking method(s): {', '.join(unknown)}")
-    exprs = [_masked_column(name, method, schema[name]) for name, method in masks.items()
-             if name in schema]
+    exprs = [
+        _masked_column(name, method, schema[name])
+        for name, method in masks.items()
+        if name in schema
+    ]
     if REASONS in schema and masks:
         exprs.append(_masked_reasons(masks))
     return frame.with_columns(exprs) if exprs else frame
@@ -56,8 +59,11 @@ def _masked_reasons(masks: Mapping[str, str]) -> pl.Expr:
     reason = pl.element()
     value = reason.struct.field("value")
     for name, method in masks.items():
-        value = pl.when(reason.struct.field("column") == name).then(
-            masked(reason.struct.field("value"), method)).otherwise(value)
+        value = (
+            pl.when(reason.struct.field("column") == name)
+            .then(masked(reason.struct.field("value"), method))
+            .otherwise(value)
+        )
     return pl.col(REASONS).list.eval(reason.struct.with_fields(value.alias("value"))).alias(REASONS)
 
 

@@ -25,8 +25,14 @@ ColumnResolver = Callable[[str], pl.Expr]
 Handler = Callable[["Translator", Any], pl.Expr]
 
 ENGINE = "polars"
-_DURATION_SUFFIX = {"year": "y", "month": "mo", "day": "d", "hour": "h", "minute": "m",
-                    "second": "s"}
+_DURATION_SUFFIX = {
+    "year": "y",
+    "month": "mo",
+    "day": "d",
+    "hour": "h",
+    "minute": "m",
+    "second": "s",
+}
 
 
 def unsupported(node: ir.Expr | str) -> UnsupportedConstruct:
@@ -64,8 +70,12 @@ def _lit(_: Translator, node: ir.Lit) -> pl.Expr:
 
 
 _COMPARE: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
-    "=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 
 
@@ -94,8 +104,12 @@ def _in_list(t: Translator, node: ir.InList) -> pl.Expr:
     operand = t(node.operand)
     values = [v.value for v in node.values if isinstance(v, ir.Lit)]
     same_type = all(v.type == node.operand.type for v in node.values)  # else 0.5 would become 0
-    if same_type and len(values) == len(node.values) and None not in values and not any(
-            isinstance(v, Decimal) for v in values):
+    if (
+        same_type
+        and len(values) == len(node.values)
+        and None not in values
+        and not any(isinstance(v, Decimal) for v in values)
+    ):
         found = operand.is_in(_as_list(values, operand_dtype(node.operand)))
     else:
         # x IN (.., NULL) is NULL rather than FALSE when nothing matches: OR of equalities
@@ -223,11 +237,28 @@ def _agg(t: Translator, node: ir.Agg) -> pl.Expr:
 
 
 _HANDLERS: dict[type[ir.Expr], Handler] = {
-    ir.Col: _col, ir.Lit: _lit, ir.Compare: _compare, ir.And: _and, ir.Or: _or, ir.Not: _not,
-    ir.IsNull: _is_null, ir.InList: _in_list, ir.Between: _between, ir.RegexSearch: _regex,
-    ir.Arith: _arith, ir.Neg: _neg, ir.Case: _case, ir.Coalesce: _coalesce, ir.Cast: _cast,
-    ir.StrFn: _strfn, ir.Substring: _substring, ir.Concat: _concat, ir.DateAdd: _date_add,
-    ir.DateDiffDays: _date_diff, ir.IsDuplicate: _is_duplicate, ir.Agg: _agg,
+    ir.Col: _col,
+    ir.Lit: _lit,
+    ir.Compare: _compare,
+    ir.And: _and,
+    ir.Or: _or,
+    ir.Not: _not,
+    ir.IsNull: _is_null,
+    ir.InList: _in_list,
+    ir.Between: _between,
+    ir.RegexSearch: _regex,
+    ir.Arith: _arith,
+    ir.Neg: _neg,
+    ir.Case: _case,
+    ir.Coalesce: _coalesce,
+    ir.Cast: _cast,
+    ir.StrFn: _strfn,
+    ir.Substring: _substring,
+    ir.Concat: _concat,
+    ir.DateAdd: _date_add,
+    ir.DateDiffDays: _date_diff,
+    ir.IsDuplicate: _is_duplicate,
+    ir.Agg: _agg,
 }
 
 

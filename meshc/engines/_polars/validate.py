@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -33,6 +34,9 @@ from meshc.engines.base import (
 from meshc.errors import SourceError
 from meshc.rules.checks import ForeignKey, RowCheck
 from meshc.types import Kind
+
+if TYPE_CHECKING:
+    from polars._typing import EngineType
 
 _PREFIX = "__meshc_"
 QUARANTINED = f"{_PREFIX}quarantined"
@@ -64,32 +68,92 @@ class _Layout:
 
 def validate(frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan) -> Split:
     """Split `frame` per docs/semantics.md; outputs are eager DataFrames."""
+    base, layout = _flagged(frame, plan)
+    # One optimised run: collect_all shares the common base (casts, flags, windows) between the
+    # three outputs, and reasons are only built for rows that reach the quarantine branch.
+    valid, quarantine, counts = _collect_all(
+        [
+            base.filter(~pl.col(QUARANTINED)).select(_valid_columns(layout, plan)),
+            base.filter(pl.col(QUARANTINED)).select(_quarantine_columns(layout, plan)),
+            base.select(_count_exprs(layout, plan.checks)),
+        ]
+    )
+    sums = counts.row(0, named=True)
+    return Split(
+        valid=valid,
+        quarantine=quarantine,
+        rows_in=int(sums[_ROWS]),
+        rows_valid=valid.height,
+        rows_quarantined=quarantine.height,
+        failures=_failures(sums, layout, plan.checks),
+    )
+
+
+def validate_to_files(
+    frame: pl.LazyFrame | pl.DataFrame,
+    plan: ValidationPlan,
+    valid_path: Path,
+    quarantine_path: Path,
+    flags_path: Path,
+) -> Split:
+    """The same split, streamed: one pass of Polars' streaming engine writes the valid rows and
+    the quarantine to Parquet and the per-row flags to Arrow IPC, so no output is ever held in
+    memory; the counts are then summed from the (small, boolean) flags file. The Split's frames
+    are left for the caller to point at the files."""
+    base, layout = _flagged(frame, plan)
+    flags = base.select(
+        QUARANTINED,
+        *[cast_flag(c) for c in layout.can_fail],
+        *[check_flag(i) for i in range(len(plan.checks))],
+    )
+    sinks = [
+        base.filter(~pl.col(QUARANTINED))
+        .select(_valid_columns(layout, plan))
+        .sink_parquet(valid_path, lazy=True),
+        base.filter(pl.col(QUARANTINED))
+        .select(_quarantine_columns(layout, plan))
+        .sink_parquet(quarantine_path, lazy=True),
+        flags.sink_ipc(flags_path, lazy=True),
+    ]
+    _collect_all(sinks, engine="streaming")
+    counts = (
+        pl.scan_ipc(flags_path)
+        .select(*_count_exprs(layout, plan.checks), pl.col(QUARANTINED).sum().alias(QUARANTINED))
+        .collect()
+    )
+    sums = counts.row(0, named=True)
+    rows_in, rows_quarantined = int(sums[_ROWS]), int(sums[QUARANTINED])
+    return Split(
+        valid=None,
+        quarantine=None,
+        rows_in=rows_in,
+        rows_valid=rows_in - rows_quarantined,
+        rows_quarantined=rows_quarantined,
+        failures=_failures(sums, layout, plan.checks),
+    )
+
+
+def _flagged(
+    frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan
+) -> tuple[pl.LazyFrame, _Layout]:
+    """The base plan: source columns (NULL-mapped), typed columns, cast and check flags, and the
+    quarantine flag."""
     lazy = frame.lazy()
     layout = _layout(lazy, plan)
     base = _null_mapped(lazy, layout, plan, getattr(frame, TEXT_SOURCE_ATTR, None))
     base = base.with_columns(_typed_and_flags(layout))
     base = base.with_columns(_check_flags(layout, plan.checks))
     error_flags = [pl.col(cast_flag(c)) for c in layout.can_fail] + [
-        pl.col(check_flag(i)) for i, c in enumerate(plan.checks) if c.severity == "error"]
+        pl.col(check_flag(i)) for i, c in enumerate(plan.checks) if c.severity == "error"
+    ]
     quarantined = pl.any_horizontal(error_flags) if error_flags else pl.lit(False)
-    base = base.with_columns(quarantined.alias(QUARANTINED))
-    # One optimised run: collect_all shares the common base (casts, flags, windows) between the
-    # three outputs, and reasons are only built for rows that reach the quarantine branch.
-    valid, quarantine, counts = _collect_all([
-        base.filter(~pl.col(QUARANTINED)).select(_valid_columns(layout, plan)),
-        base.filter(pl.col(QUARANTINED)).select(_quarantine_columns(layout, plan)),
-        base.select(_count_exprs(layout, plan.checks)),
-    ])
-    sums = counts.row(0, named=True)
-    return Split(valid=valid, quarantine=quarantine, rows_in=int(sums[_ROWS]),
-                 rows_valid=valid.height, rows_quarantined=quarantine.height,
-                 failures=_failures(sums, layout, plan.checks))
+    return base.with_columns(quarantined.alias(QUARANTINED)), layout
 
 
-def _collect_all(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+def _collect_all(frames: list[pl.LazyFrame], engine: EngineType = "auto") -> list[pl.DataFrame]:
     # scans are lazy: an unreadable file (bad CSV quoting, empty file...) surfaces only here
     try:
-        return pl.collect_all(frames)
+        return pl.collect_all(frames, engine=engine)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         raise SourceError(f"cannot read the source: {exc}") from exc
 
@@ -107,23 +171,34 @@ def _layout(lazy: pl.LazyFrame, plan: ValidationPlan) -> _Layout:
     extras = [c for c in names if c not in contract]
     if extras and plan.extra_columns == "error":
         raise SourceError(f"source has columns the contract does not declare: {', '.join(extras)}")
-    unknown = sorted({c for check in plan.checks if not isinstance(check, ForeignKey)
-                      for c in check.columns if c not in schema})
+    unknown = sorted(
+        {
+            c
+            for check in plan.checks
+            if not isinstance(check, ForeignKey)
+            for c in check.columns
+            if c not in schema
+        }
+    )
     if unknown:
         raise SourceError(f"source lacks column(s) that rules read: {', '.join(unknown)}")
     can_fail = [c for c, t in contract.items() if t.kind is not Kind.STRING]
     return _Layout(names, schema, contract, extras, can_fail)
 
 
-def _null_mapped(lazy: pl.LazyFrame, layout: _Layout, plan: ValidationPlan,
-                 text_source: bool | None) -> pl.LazyFrame:
+def _null_mapped(
+    lazy: pl.LazyFrame, layout: _Layout, plan: ValidationPlan, text_source: bool | None
+) -> pl.LazyFrame:
     """Apply null_values to text columns. Frames from our Parquet reader are exempt (stored
     strings are data); frames built elsewhere are treated as text when their column is String."""
     if not plan.null_values or text_source is False:
         return lazy
     nulls = pl.lit(pl.Series(list(plan.null_values), dtype=pl.String)).implode()
-    mapped = [pl.when(pl.col(c).is_in(nulls)).then(None).otherwise(pl.col(c)).alias(c)
-              for c in layout.source_columns if layout.schema[c] == pl.String]
+    mapped = [
+        pl.when(pl.col(c).is_in(nulls)).then(None).otherwise(pl.col(c)).alias(c)
+        for c in layout.source_columns
+        if layout.schema[c] == pl.String
+    ]
     return lazy.with_columns(mapped) if mapped else lazy
 
 
@@ -168,8 +243,9 @@ def _count_exprs(layout: _Layout, checks: tuple[RowCheck, ...]) -> list[pl.Expr]
     return exprs
 
 
-def _failures(sums: dict[str, Any], layout: _Layout, checks: tuple[RowCheck, ...]
-              ) -> dict[str, int]:
+def _failures(
+    sums: dict[str, Any], layout: _Layout, checks: tuple[RowCheck, ...]
+) -> dict[str, int]:
     """Every check id (0 when none fail); cast ids only when some value failed."""
     failures: dict[str, int] = {}
     for i, column in enumerate(layout.can_fail):
@@ -208,11 +284,18 @@ def _reasons(layout: _Layout, checks: tuple[RowCheck, ...]) -> pl.Expr:
     """Cast failures in column order, then checks in plan order, warn checks included."""
     entries = [
         _entry(cast_flag(c), cast_rule_id(c), f"type {t}", c, cast_message(c, t), "error")
-        for c, t in layout.contract.items() if c in layout.can_fail
+        for c, t in layout.contract.items()
+        if c in layout.can_fail
     ]
     entries += [
-        _entry(check_flag(i), check.id, check.rule, check.columns[0] if check.columns else None,
-               check.description or f"violates {check.rule}", check.severity)
+        _entry(
+            check_flag(i),
+            check.id,
+            check.rule,
+            check.columns[0] if check.columns else None,
+            check.description or f"violates {check.rule}",
+            check.severity,
+        )
         for i, check in enumerate(checks)
     ]
     if not entries:
@@ -220,10 +303,16 @@ def _reasons(layout: _Layout, checks: tuple[RowCheck, ...]) -> pl.Expr:
     return pl.concat_list(entries).list.drop_nulls()
 
 
-def _entry(flag: str, rule_id: str, rule: str, column: str | None, message: str,
-           severity: str) -> pl.Expr:
+def _entry(
+    flag: str, rule_id: str, rule: str, column: str | None, message: str, severity: str
+) -> pl.Expr:
     value = pl.col(column).cast(pl.String) if column is not None else pl.lit(None, pl.String)
-    fields = {"rule_id": pl.lit(rule_id), "rule": pl.lit(rule),
-              "column": pl.lit(column, pl.String), "value": value,
-              "message": pl.lit(message), "severity": pl.lit(severity)}
+    fields = {
+        "rule_id": pl.lit(rule_id),
+        "rule": pl.lit(rule),
+        "column": pl.lit(column, pl.String),
+        "value": value,
+        "message": pl.lit(message),
+        "severity": pl.lit(severity),
+    }
     return pl.when(pl.col(flag)).then(pl.struct([fields[k].alias(k) for k in REASON_FIELDS]))

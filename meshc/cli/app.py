@@ -37,26 +37,30 @@ def _root(
 
 
 def _register() -> None:
-    # Commands import their heavy dependencies inside their functions, so registering is cheap.
-    from meshc.cli import check_cmd, schema_cmd
+    # One module per command; each imports its heavy dependencies inside the command function,
+    # so registering them all keeps `meshc check` free of engine imports.
+    from meshc.cli import (
+        bootstrap_cmd,
+        check_cmd,
+        compile_cmd,
+        diff_cmd,
+        mesh_cmd,
+        registry_cmd,
+        run_cmd,
+        schema_cmd,
+    )
 
-    check_cmd.register(app)
-    schema_cmd.register(app)
     for module in (
-        "run_cmd",
-        "compile_cmd",
-        "diff_cmd",
-        "bootstrap_cmd",
-        "mesh_cmd",
-        "registry_cmd",
+        check_cmd,
+        run_cmd,
+        compile_cmd,
+        diff_cmd,
+        mesh_cmd,
+        registry_cmd,
+        bootstrap_cmd,
+        schema_cmd,
     ):
-        try:
-            mod = __import__(f"meshc.cli.{module}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"meshc.cli.{module}":
-                raise
-            continue
-        mod.register(app)
+        module.register(app)
 
 
 _register()

@@ -153,7 +153,9 @@ def test_compile_imports_neither_pandera_nor_gx(tmp_path: Path) -> None:
     assert out.stdout.strip() == "[]", out.stderr
 
 
-@pytest.mark.parametrize("engine,validator", [("pandas", "pandera"), ("polars", "pandera"), ("pandas", "gx")])
+@pytest.mark.parametrize(
+    "engine,validator", [("pandas", "pandera"), ("polars", "pandera"), ("pandas", "gx")]
+)
 def test_run_confirms_the_split_with_compiled_artifacts(engine: str, validator: str) -> None:
     from meshc import DataProcessor
 

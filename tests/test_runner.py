@@ -31,7 +31,9 @@ EXPECTED_QUARANTINE = {
 }
 
 
-def _split(result: Any, engine: str) -> tuple[list[str | None], dict[str, list[str]], dict[str, Any]]:
+def _split(
+    result: Any, engine: str
+) -> tuple[list[str | None], dict[str, list[str]], dict[str, Any]]:
     from meshc.engines.registry import get_engine
 
     to_arrow = get_engine(engine).to_arrow
@@ -44,20 +46,30 @@ def _split(result: Any, engine: str) -> tuple[list[str | None], dict[str, list[s
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_seed_orders_split_is_identical_on_every_engine(engine: str, tmp_path: Path) -> None:
-    result = DataProcessor(SEED / "orders.yaml", engine=engine, root=tmp_path).run_source(SEED / "orders.csv")
+    result = DataProcessor(SEED / "orders.yaml", engine=engine, root=tmp_path).run_source(
+        SEED / "orders.csv"
+    )
     valid, reasons, raw = _split(result, engine)
     assert reasons == EXPECTED_QUARANTINE
-    assert valid == sorted(["ORD-1001", "ORD-1002", None, "ORD-1009", "ORD-1010", "ORD-1011", "ORD-1012"], key=str)
+    assert valid == sorted(
+        ["ORD-1001", "ORD-1002", None, "ORD-1009", "ORD-1010", "ORD-1011", "ORD-1012"], key=str
+    )
     assert result.rows_in == 12 == result.rows_valid + result.rows_quarantined
     # the raw value that failed its cast is kept, verbatim
-    assert raw["ORD-1006"]["order_amount"] == "abc" and raw["ORD-1007"]["order_date"] == "2024-13-45"
-    reason = next(r for r in raw["ORD-1006"]["_meshc_reasons"] if r["rule_id"] == "order_amount.type")
+    assert (
+        raw["ORD-1006"]["order_amount"] == "abc" and raw["ORD-1007"]["order_date"] == "2024-13-45"
+    )
+    reason = next(
+        r for r in raw["ORD-1006"]["_meshc_reasons"] if r["rule_id"] == "order_amount.type"
+    )
     assert reason["column"] == "order_amount" and reason["value"] == "abc"
     assert result.failures[AMOUNT] == 2 and result.failures[STATUS] == 2
     # outputs were written where the contract says
     quarantine = pq.read_table(tmp_path / "quarantine" / "crm" / "orders" / "data.parquet")
     assert quarantine.num_rows == 5
-    assert "_meshc_run_id" in quarantine.column_names and "_meshc_reasons" in quarantine.column_names
+    assert (
+        "_meshc_run_id" in quarantine.column_names and "_meshc_reasons" in quarantine.column_names
+    )
 
 
 def test_report_follows_its_schema(tmp_path: Path) -> None:
@@ -81,7 +93,8 @@ def test_lineage_columns_and_run_record(tmp_path: Path) -> None:
 
 def _contract(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "c.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         info: {version: 1, name: t, domain: d}
         model:
           fields:
@@ -90,7 +103,9 @@ def _contract(tmp_path: Path, extra: str = "") -> Path:
         quality:
           row_rules:
             - {name: positive, sql: "amount > 0"}
-        """) + extra)
+        """)
+        + extra
+    )
     return path
 
 
@@ -110,7 +125,9 @@ def test_quarantine_without_reasons_and_disabled(tmp_path: Path) -> None:
     result = DataProcessor(no_reasons).run_source(csv, write=False)
     assert "_meshc_reasons" not in result.quarantine.columns and result.rows_quarantined == 1
     disabled = tmp_path / "d.yaml"
-    disabled.write_text(no_reasons.read_text().replace("include_error_reason: false", "enabled: false, target: q"))
+    disabled.write_text(
+        no_reasons.read_text().replace("include_error_reason: false", "enabled: false, target: q")
+    )
     q_dir = tmp_path / "lake"
     result = DataProcessor(disabled, root=q_dir).run_source(csv, output=tmp_path / "v.parquet")
     assert result.rows_quarantined == 1 and result.outputs["quarantine"] is None
@@ -136,8 +153,15 @@ def test_failed_write_keeps_previous_outputs(tmp_path: Path) -> None:
 
 def test_cli_run_reports_and_exit_codes(tmp_path: Path) -> None:
     shutil.copy(SEED / "orders.csv", tmp_path / "orders.csv")
-    args = ("run", "-c", str(SEED / "orders.yaml"), "--source", str(tmp_path / "orders.csv"),
-            "--root", str(tmp_path / "lake"))
+    args = (
+        "run",
+        "-c",
+        str(SEED / "orders.yaml"),
+        "--source",
+        str(tmp_path / "orders.csv"),
+        "--root",
+        str(tmp_path / "lake"),
+    )
     text = run_meshc(*args, "--show-quarantine")
     assert text.returncode == 0, text.stderr
     assert "ORD-1006" in text.stdout and "order_amount.type" in text.stdout
@@ -148,7 +172,9 @@ def test_cli_run_reports_and_exit_codes(tmp_path: Path) -> None:
     assert run_meshc(*args, "--fail-on", "50%").returncode == 0
     junit = run_meshc(*args, "--format", "junit")
     assert 'tests="4" failures="4"' in junit.stdout  # 2 rules + 2 cast failures
-    missing = run_meshc("run", "-c", str(SEED / "orders.yaml"), "--source", str(tmp_path / "nope.csv"))
+    missing = run_meshc(
+        "run", "-c", str(SEED / "orders.yaml"), "--source", str(tmp_path / "nope.csv")
+    )
     assert missing.returncode == 2 and "source not found" in missing.stderr
     assert "Traceback" not in missing.stderr
 
@@ -156,8 +182,14 @@ def test_cli_run_reports_and_exit_codes(tmp_path: Path) -> None:
 def test_run_accepts_an_in_memory_frame() -> None:
     import polars as pl
 
-    frame = pl.DataFrame({"order_id": ["a", "b"], "order_amount": ["1.5", "-1"],
-                          "order_date": ["2024-01-01", "2024-01-02"], "order_status": ["pending", "pending"]})
+    frame = pl.DataFrame(
+        {
+            "order_id": ["a", "b"],
+            "order_amount": ["1.5", "-1"],
+            "order_date": ["2024-01-01", "2024-01-02"],
+            "order_status": ["pending", "pending"],
+        }
+    )
     result = DataProcessor(SEED / "orders.yaml").run(frame)
     assert result.rows_valid == 1 and result.rows_quarantined == 1
     assert result.outputs == {"valid": None, "quarantine": None}
@@ -165,16 +197,29 @@ def test_run_accepts_an_in_memory_frame() -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_cli_gives_the_same_report_on_every_engine(engine: str, tmp_path: Path) -> None:
-    proc = run_meshc("run", "-c", str(SEED / "orders.yaml"), "--source", str(SEED / "orders.csv"),
-                     "--engine", engine, "--root", str(tmp_path), "--format", "json")
+    proc = run_meshc(
+        "run",
+        "-c",
+        str(SEED / "orders.yaml"),
+        "--source",
+        str(SEED / "orders.csv"),
+        "--engine",
+        engine,
+        "--root",
+        str(tmp_path),
+        "--format",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     assert report["engine"] == engine
     assert report["rows"] == {"in": 12, "valid": 7, "quarantined": 5}
     failures = {r["id"]: r["failures"] for r in report["rules"]}
     assert failures == {AMOUNT: 2, STATUS: 2, "order_amount.type": 1, "order_date.type": 1}
-    reasons = sorted((s["order_id"], tuple(sorted(r["rule_id"] for r in s["_meshc_reasons"])))
-                     for s in report["samples"])
+    reasons = sorted(
+        (s["order_id"], tuple(sorted(r["rule_id"] for r in s["_meshc_reasons"])))
+        for s in report["samples"]
+    )
     assert reasons == sorted((k, tuple(v)) for k, v in EXPECTED_QUARANTINE.items())
 
 
@@ -188,7 +233,9 @@ def test_a_polars_run_imports_no_other_engine(tmp_path: Path) -> None:
         # (pandas is left out: pyarrow imports it by itself whenever it is installed)
         "print('LOADED=' + ','.join(m for m in ('pyspark', 'duckdb', 'great_expectations', 'pandera') if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
     assert "LOADED=\n" in proc.stdout, proc.stdout + proc.stderr
 
 

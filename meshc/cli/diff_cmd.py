@@ -25,11 +25,17 @@ class DiffFormat(str, Enum):
 def register(app: typer.Typer) -> None:
     @app.command("diff")
     def diff(
-        paths: list[str] = typer.Argument(None, help="OLD.yaml NEW.yaml; with --base, the contract "
-                                          "files or directories to compare [default: contracts/]."),
+        paths: list[str] = typer.Argument(
+            None,
+            help="OLD.yaml NEW.yaml; with --base, the contract "
+            "files or directories to compare [default: contracts/].",
+        ),
         fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Output format."),
-        base: str = typer.Option(None, "--base", help="Compare contracts with their version at "
-                                 "this git ref instead of two files."),
+        base: str = typer.Option(
+            None,
+            "--base",
+            help="Compare contracts with their version at this git ref instead of two files.",
+        ),
     ) -> None:
         """Show what changed between two contract versions and whom it breaks.
 

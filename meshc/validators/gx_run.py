@@ -23,6 +23,7 @@ def validate(compiled: ck.CompiledContract, engine: str, frame: Any) -> Failures
     context = gx.get_context(mode="ephemeral")
     _quiet(context)
     suite = context.suites.add(gx.ExpectationSuite(**json.loads(text)))
+    source: Any
     if engine == "pandas":
         data = frame.reset_index(drop=True).assign(**{ROW_ID: range(len(frame))})
         source = context.data_sources.add_pandas("meshc")

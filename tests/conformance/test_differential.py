@@ -244,7 +244,9 @@ def _arith_bool() -> st.SearchStrategy[ir.Expr]:
         ),
         st.builds(
             # a NULL in the list takes the operand's type, as the compiler types it
-            lambda o, v, n: ir.InList(o, tuple(ir.Lit(None, o.type) if x is None else x for x in v), n),
+            lambda o, v, n: ir.InList(
+                o, tuple(ir.Lit(None, o.type) if x is None else x for x in v), n
+            ),
             num,
             st.lists(st.one_of(SMALL_INT, QUARTER, st.none()), min_size=1, max_size=3),
             st.booleans(),

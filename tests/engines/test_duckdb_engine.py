@@ -57,18 +57,37 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) 
     return str(path)
 
 
-def rule(rid: str, expr: ir.Expr, severity: str = "error", description: str | None = None,
-         text: str | None = None) -> SqlRule:
-    return SqlRule(id=rid, severity=severity, rule=text or rid, origin=ORIGIN,  # type: ignore[arg-type]
-                   description=description, expr=expr, sql=text or rid)
+def rule(
+    rid: str,
+    expr: ir.Expr,
+    severity: str = "error",
+    description: str | None = None,
+    text: str | None = None,
+) -> SqlRule:
+    return SqlRule(
+        id=rid,
+        severity=severity,
+        rule=text or rid,
+        origin=ORIGIN,  # type: ignore[arg-type]
+        description=description,
+        expr=expr,
+        sql=text or rid,
+    )
 
 
-def run(engine: DuckDBEngine, tmp_path: Path, columns: Sequence[tuple[str, LogicalType]],
-        rows: Sequence[Sequence[str]], checks: Sequence[RowCheck] = (), **plan_args: Any) -> Split:
+def run(
+    engine: DuckDBEngine,
+    tmp_path: Path,
+    columns: Sequence[tuple[str, LogicalType]],
+    rows: Sequence[Sequence[str]],
+    checks: Sequence[RowCheck] = (),
+    **plan_args: Any,
+) -> Split:
     header = [name for name, _ in columns] + list(plan_args.pop("extra_header", []))
     path = write_csv(tmp_path / "in.csv", header, rows)
-    plan = ValidationPlan(columns=tuple(ColumnSpec(n, t) for n, t in columns),
-                          checks=tuple(checks), **plan_args)
+    plan = ValidationPlan(
+        columns=tuple(ColumnSpec(n, t) for n, t in columns), checks=tuple(checks), **plan_args
+    )
     result = engine.validate(engine.read([path], "csv"), plan)
     assert result.rows_in == result.rows_valid + result.rows_quarantined
     assert result.rows_valid == engine.to_arrow(result.valid).num_rows
@@ -80,12 +99,15 @@ def rows(engine: DuckDBEngine, frame: Any) -> list[dict[str, Any]]:
     return list(engine.to_arrow(frame).to_pylist())
 
 
-def cast_column(engine: DuckDBEngine, tmp_path: Path, ltype: LogicalType,
-                values: Sequence[str]) -> tuple[list[Any], list[str]]:
+def cast_column(
+    engine: DuckDBEngine, tmp_path: Path, ltype: LogicalType, values: Sequence[str]
+) -> tuple[list[Any], list[str]]:
     """Cast one text column; returns (typed valid values, raw quarantined values)."""
     result = run(engine, tmp_path, [("v", ltype)], [[v] for v in values])
-    return ([r["v"] for r in rows(engine, result.valid)],
-            [r["v"] for r in rows(engine, result.quarantine)])
+    return (
+        [r["v"] for r in rows(engine, result.valid)],
+        [r["v"] for r in rows(engine, result.quarantine)],
+    )
 
 
 def value(engine: DuckDBEngine, expr: ir.Expr) -> Any:
@@ -100,25 +122,62 @@ def lit(v: Any, t: LogicalType | None) -> ir.Lit:
 
 # -- casting text -------------------------------------------------------------------------------
 def test_integer_forms(engine: DuckDBEngine, tmp_path: Path) -> None:
-    good, bad = cast_column(engine, tmp_path, INTEGER, [
-        "+5", " 7 ", "-0012", "9223372036854775807", "1.0", "1e3", "9223372036854775808", "abc",
-    ])
+    good, bad = cast_column(
+        engine,
+        tmp_path,
+        INTEGER,
+        [
+            "+5",
+            " 7 ",
+            "-0012",
+            "9223372036854775807",
+            "1.0",
+            "1e3",
+            "9223372036854775808",
+            "abc",
+        ],
+    )
     assert good == [5, 7, -12, 9223372036854775807]
     assert bad == ["1.0", "1e3", "9223372036854775808", "abc"]
 
 
 def test_float_forms_and_nan(engine: DuckDBEngine, tmp_path: Path) -> None:
-    good, bad = cast_column(engine, tmp_path, FLOAT, [
-        "1.5", "-2e3", ".5", "inf", "-Infinity", "NaN", "abc", "1,5", "-nan",
-    ])
+    good, bad = cast_column(
+        engine,
+        tmp_path,
+        FLOAT,
+        [
+            "1.5",
+            "-2e3",
+            ".5",
+            "inf",
+            "-Infinity",
+            "NaN",
+            "abc",
+            "1,5",
+            "-nan",
+        ],
+    )
     assert good == [1.5, -2000.0, 0.5, float("inf"), float("-inf"), None]  # NaN read as NULL
     assert bad == ["abc", "1,5", "-nan"]
 
 
 def test_decimal_is_never_rounded(engine: DuckDBEngine, tmp_path: Path) -> None:
-    good, bad = cast_column(engine, tmp_path, dec(5, 2), [
-        "123.45", "-0.5", "007.5", "12", "1.234", "1234.5", "1e2", ".5",
-    ])
+    good, bad = cast_column(
+        engine,
+        tmp_path,
+        dec(5, 2),
+        [
+            "123.45",
+            "-0.5",
+            "007.5",
+            "12",
+            "1.234",
+            "1234.5",
+            "1e2",
+            ".5",
+        ],
+    )
     assert good == [Decimal("123.45"), Decimal("-0.50"), Decimal("7.50"), Decimal("12.00")]
     assert bad == ["1.234", "1234.5", "1e2", ".5"]
 
@@ -130,55 +189,101 @@ def test_decimal_with_only_fraction_digits(engine: DuckDBEngine, tmp_path: Path)
 
 
 def test_boolean_forms(engine: DuckDBEngine, tmp_path: Path) -> None:
-    good, bad = cast_column(engine, tmp_path, BOOLEAN,
-                            ["yes", "NO", "t", "F", "1", "0", " True ", "maybe", "2"])
+    good, bad = cast_column(
+        engine, tmp_path, BOOLEAN, ["yes", "NO", "t", "F", "1", "0", " True ", "maybe", "2"]
+    )
     assert good == [True, False, True, False, True, False, True]
     assert bad == ["maybe", "2"]
 
 
 def test_dates_must_be_real_calendar_dates(engine: DuckDBEngine, tmp_path: Path) -> None:
-    good, bad = cast_column(engine, tmp_path, DATE,
-                            ["2024-02-29", "2023-02-29", "2024-13-45", "2024-1-5", "2024-02-30"])
+    good, bad = cast_column(
+        engine, tmp_path, DATE, ["2024-02-29", "2023-02-29", "2024-13-45", "2024-1-5", "2024-02-30"]
+    )
     assert good == [dt.date(2024, 2, 29)]
     assert bad == ["2023-02-29", "2024-13-45", "2024-1-5", "2024-02-30"]
 
 
 def test_timestamp_offsets_become_utc_and_are_dropped(engine: DuckDBEngine, tmp_path: Path) -> None:
-    good, bad = cast_column(engine, tmp_path, TIMESTAMP, [
-        "2024-01-01T10:00:00+02:00", "2024-01-01 10:00", "2024-01-01",
-        "2024-01-01T10:00:00.123456Z",
-        "2024-01-01 24:00:00", "2024-01-01T10:00:00.1234567", "2024-01-01Z", "yesterday",
-    ])
-    assert good == [dt.datetime(2024, 1, 1, 8, 0), dt.datetime(2024, 1, 1, 10, 0),
-                    dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 1, 10, 0, 0, 123456)]
+    good, bad = cast_column(
+        engine,
+        tmp_path,
+        TIMESTAMP,
+        [
+            "2024-01-01T10:00:00+02:00",
+            "2024-01-01 10:00",
+            "2024-01-01",
+            "2024-01-01T10:00:00.123456Z",
+            "2024-01-01 24:00:00",
+            "2024-01-01T10:00:00.1234567",
+            "2024-01-01Z",
+            "yesterday",
+        ],
+    )
+    assert good == [
+        dt.datetime(2024, 1, 1, 8, 0),
+        dt.datetime(2024, 1, 1, 10, 0),
+        dt.datetime(2024, 1, 1),
+        dt.datetime(2024, 1, 1, 10, 0, 0, 123456),
+    ]
     assert bad == ["2024-01-01 24:00:00", "2024-01-01T10:00:00.1234567", "2024-01-01Z", "yesterday"]
 
 
 def test_timestamp_tz_is_a_utc_instant(engine: DuckDBEngine, tmp_path: Path) -> None:
-    good, bad = cast_column(engine, tmp_path, TIMESTAMP_TZ,
-                            ["2024-06-30T23:30:00-01:00", "2024-01-01 10:00", "2024-02-30 10:00"])
-    assert [v.astimezone(UTC) for v in good] == [dt.datetime(2024, 7, 1, 0, 30, tzinfo=UTC),
-                                                 dt.datetime(2024, 1, 1, 10, 0, tzinfo=UTC)]
+    good, bad = cast_column(
+        engine,
+        tmp_path,
+        TIMESTAMP_TZ,
+        ["2024-06-30T23:30:00-01:00", "2024-01-01 10:00", "2024-02-30 10:00"],
+    )
+    assert [v.astimezone(UTC) for v in good] == [
+        dt.datetime(2024, 7, 1, 0, 30, tzinfo=UTC),
+        dt.datetime(2024, 1, 1, 10, 0, tzinfo=UTC),
+    ]
     assert bad == ["2024-02-30 10:00"]
     result = run(engine, tmp_path, [("v", TIMESTAMP_TZ)], [["2024-01-01 10:00"]])
     assert str(engine.to_arrow(result.valid).schema.field("v").type) == "timestamp[us, tz=UTC]"
 
 
 def test_string_kept_byte_for_byte_and_null_values(engine: DuckDBEngine, tmp_path: Path) -> None:
-    result = run(engine, tmp_path, [("s", STRING), ("n", INTEGER)],
-                 [["  padded ", "NA"], ["", "3"]], null_values=("", "NA"))
+    result = run(
+        engine,
+        tmp_path,
+        [("s", STRING), ("n", INTEGER)],
+        [["  padded ", "NA"], ["", "3"]],
+        null_values=("", "NA"),
+    )
     assert rows(engine, result.valid) == [{"s": "  padded ", "n": None}, {"s": None, "n": 3}]
 
 
 def test_valid_column_types(engine: DuckDBEngine, tmp_path: Path) -> None:
-    columns = [("i", INTEGER), ("f", FLOAT), ("d", dec(10, 2)), ("b", BOOLEAN), ("dt", DATE),
-               ("ts", TIMESTAMP), ("tz", TIMESTAMP_TZ), ("s", STRING)]
-    result = run(engine, tmp_path, columns,
-                 [["1", "1.5", "2.25", "yes", "2024-01-01", "2024-01-01 10:00", "2024-01-01", "x"]])
+    columns = [
+        ("i", INTEGER),
+        ("f", FLOAT),
+        ("d", dec(10, 2)),
+        ("b", BOOLEAN),
+        ("dt", DATE),
+        ("ts", TIMESTAMP),
+        ("tz", TIMESTAMP_TZ),
+        ("s", STRING),
+    ]
+    result = run(
+        engine,
+        tmp_path,
+        columns,
+        [["1", "1.5", "2.25", "yes", "2024-01-01", "2024-01-01 10:00", "2024-01-01", "x"]],
+    )
     schema = engine.to_arrow(result.valid).schema
     assert [str(schema.field(n).type) for n, _ in columns] == [
-        "int64", "double", "decimal128(10, 2)", "bool", "date32[day]", "timestamp[us]",
-        "timestamp[us, tz=UTC]", "string"]
+        "int64",
+        "double",
+        "decimal128(10, 2)",
+        "bool",
+        "date32[day]",
+        "timestamp[us]",
+        "timestamp[us, tz=UTC]",
+        "string",
+    ]
 
 
 # -- checks ---------------------------------------------------------------------------------------
@@ -191,9 +296,16 @@ def test_null_is_not_a_violation(engine: DuckDBEngine, tmp_path: Path) -> None:
 
 
 def test_cast_failure_is_not_blamed_again_by_rules_on_that_column(
-        engine: DuckDBEngine, tmp_path: Path) -> None:
-    required = NotNull(id="x.required", severity="error", rule="required", origin=ORIGIN,
-                       description=None, column=ir.Col("x", INTEGER))
+    engine: DuckDBEngine, tmp_path: Path
+) -> None:
+    required = NotNull(
+        id="x.required",
+        severity="error",
+        rule="required",
+        origin=ORIGIN,
+        description=None,
+        column=ir.Col("x", INTEGER),
+    )
     result = run(engine, tmp_path, [("x", INTEGER)], [["abc"], [""]], [required])
     reasons = [[r["rule_id"] for r in row[REASONS]] for row in rows(engine, result.quarantine)]
     assert reasons == [["x.type"], ["x.required"]]
@@ -202,8 +314,10 @@ def test_cast_failure_is_not_blamed_again_by_rules_on_that_column(
 
 def test_regex_search_is_unanchored_and_case_flag(engine: DuckDBEngine, tmp_path: Path) -> None:
     col = ir.Col("s", STRING)
-    checks = [rule("digits", ir.RegexSearch(col, r"\d{2}")),
-              rule("abc_ci", ir.RegexSearch(col, "abc", case_insensitive=True), severity="warn")]
+    checks = [
+        rule("digits", ir.RegexSearch(col, r"\d{2}")),
+        rule("abc_ci", ir.RegexSearch(col, "abc", case_insensitive=True), severity="warn"),
+    ]
     result = run(engine, tmp_path, [("s", STRING)], [["xx12ABCyy"], ["x1y"], ["99"]], checks)
     assert [r["s"] for r in rows(engine, result.valid)] == ["xx12ABCyy", "99"]
     assert result.failures == {"digits": 1, "abc_ci": 2}
@@ -234,11 +348,17 @@ def test_arithmetic_precedence_division_and_modulo(engine: DuckDBEngine) -> None
 
 
 def test_division_by_zero_in_a_rule_is_null_not_a_violation(
-        engine: DuckDBEngine, tmp_path: Path) -> None:
+    engine: DuckDBEngine, tmp_path: Path
+) -> None:
     ratio = ir.Arith("/", ir.Col("a", INTEGER), ir.Col("b", INTEGER), FLOAT)
     check = rule("ratio", ir.Compare("<", ratio, lit(1.0, FLOAT)))
-    result = run(engine, tmp_path, [("a", INTEGER), ("b", INTEGER)],
-                 [["1", "0"], ["1", "2"], ["4", "2"]], [check])
+    result = run(
+        engine,
+        tmp_path,
+        [("a", INTEGER), ("b", INTEGER)],
+        [["1", "0"], ["1", "2"], ["4", "2"]],
+        [check],
+    )
     assert [r["a"] for r in rows(engine, result.valid)] == [1, 1]
     assert result.failures == {"ratio": 1}
 
@@ -247,8 +367,9 @@ def test_case_and_coalesce(engine: DuckDBEngine) -> None:
     null = lit(None, None)
     case = ir.Case(((ir.IsNull(null), lit("none", STRING)),), lit("some", STRING), STRING)
     assert value(engine, case) == "none"
-    case2 = ir.Case(((ir.Compare(">", lit(1, INTEGER), lit(2, INTEGER)), lit(1, INTEGER)),),
-                    null, INTEGER)
+    case2 = ir.Case(
+        ((ir.Compare(">", lit(1, INTEGER), lit(2, INTEGER)), lit(1, INTEGER)),), null, INTEGER
+    )
     assert value(engine, case2) is None
     assert value(engine, ir.Coalesce((null, lit(None, INTEGER), lit(7, INTEGER)), INTEGER)) == 7
 
@@ -303,10 +424,17 @@ def test_string_functions(engine: DuckDBEngine) -> None:
 
 
 def test_duplicates_quarantine_every_copy_but_never_null_keys(
-        engine: DuckDBEngine, tmp_path: Path) -> None:
+    engine: DuckDBEngine, tmp_path: Path
+) -> None:
     key = (ir.Col("a", INTEGER), ir.Col("b", STRING))
-    unique = Unique(id="ab.unique", severity="error", rule="unique(a, b)", origin=ORIGIN,
-                    description=None, key=key)
+    unique = Unique(
+        id="ab.unique",
+        severity="error",
+        rule="unique(a, b)",
+        origin=ORIGIN,
+        description=None,
+        key=key,
+    )
     data = [["1", "x"], ["1", "x"], ["1", "y"], ["2", ""], ["2", ""], ["01", "x"]]
     result = run(engine, tmp_path, [("a", INTEGER), ("b", STRING)], data, [unique])
     valid = [(r["a"], r["b"]) for r in rows(engine, result.valid)]
@@ -320,8 +448,12 @@ def test_reasons_order_content_and_warn_vs_error(engine: DuckDBEngine, tmp_path:
     x, y = ir.Col("x", INTEGER), ir.Col("y", INTEGER)
     checks = [
         rule("small", ir.Compare("<", y, lit(10, INTEGER)), severity="warn", text="y < 10"),
-        rule("pos", ir.Compare(">", y, lit(0, INTEGER)), description="y must be positive",
-             text="y > 0"),
+        rule(
+            "pos",
+            ir.Compare(">", y, lit(0, INTEGER)),
+            description="y must be positive",
+            text="y > 0",
+        ),
         rule("x_vs_y", ir.Compare(">=", x, y), severity="warn", text="x >= y"),
     ]
     data = [["oops", "-5"], ["1", "50"], ["100", "20"]]
@@ -331,32 +463,60 @@ def test_reasons_order_content_and_warn_vs_error(engine: DuckDBEngine, tmp_path:
     [quarantined] = rows(engine, result.quarantine)
     assert quarantined["x"] == "oops"
     assert quarantined[REASONS] == [
-        {"rule_id": "x.type", "rule": "type integer", "column": "x", "value": "oops",
-         "message": "value of 'x' cannot be read as integer", "severity": "error"},
-        {"rule_id": "pos", "rule": "y > 0", "column": "y", "value": "-5",
-         "message": "y must be positive", "severity": "error"},
+        {
+            "rule_id": "x.type",
+            "rule": "type integer",
+            "column": "x",
+            "value": "oops",
+            "message": "value of 'x' cannot be read as integer",
+            "severity": "error",
+        },
+        {
+            "rule_id": "pos",
+            "rule": "y > 0",
+            "column": "y",
+            "value": "-5",
+            "message": "y must be positive",
+            "severity": "error",
+        },
     ]
     assert result.failures == {"x.type": 1, "small": 2, "pos": 1, "x_vs_y": 1}
 
 
 def test_warn_failures_of_a_quarantined_row_are_recorded(
-        engine: DuckDBEngine, tmp_path: Path) -> None:
+    engine: DuckDBEngine, tmp_path: Path
+) -> None:
     y = ir.Col("y", INTEGER)
-    checks = [rule("even", ir.Compare("=", ir.Arith("%", y, lit(2, INTEGER), INTEGER),
-                                      lit(0, INTEGER)), severity="warn", text="y % 2 = 0"),
-              rule("pos", ir.Compare(">", y, lit(0, INTEGER)), text="y > 0")]
+    checks = [
+        rule(
+            "even",
+            ir.Compare("=", ir.Arith("%", y, lit(2, INTEGER), INTEGER), lit(0, INTEGER)),
+            severity="warn",
+            text="y % 2 = 0",
+        ),
+        rule("pos", ir.Compare(">", y, lit(0, INTEGER)), text="y > 0"),
+    ]
     result = run(engine, tmp_path, [("y", INTEGER)], [["-3"]], checks)
     [row] = rows(engine, result.quarantine)
     assert [(r["rule_id"], r["severity"], r["message"]) for r in row[REASONS]] == [
-        ("even", "warn", "violates y % 2 = 0"), ("pos", "error", "violates y > 0")]
+        ("even", "warn", "violates y % 2 = 0"),
+        ("pos", "error", "violates y > 0"),
+    ]
 
 
 def test_include_reasons_false_and_lineage(engine: DuckDBEngine, tmp_path: Path) -> None:
     at = dt.datetime(2024, 5, 1, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     lineage = {"_meshc_run_id": "run-1", "_meshc_source": "in.csv", "_meshc_processed_at": at}
     check = rule("pos", ir.Compare(">", ir.Col("y", INTEGER), lit(0, INTEGER)))
-    result = run(engine, tmp_path, [("y", INTEGER)], [["1"], ["-1"]], [check],
-                 include_reasons=False, lineage=lineage)
+    result = run(
+        engine,
+        tmp_path,
+        [("y", INTEGER)],
+        [["1"], ["-1"]],
+        [check],
+        include_reasons=False,
+        lineage=lineage,
+    )
     assert engine.columns(result.quarantine) == ["y", *lineage]
     assert engine.columns(result.valid) == ["y", *lineage]
     [valid] = rows(engine, result.valid)
@@ -373,12 +533,16 @@ def test_extra_columns_keep_drop_error_and_missing(engine: DuckDBEngine, tmp_pat
     assert engine.columns(dropped.valid) == ["a"]
     # the quarantine keeps every source column as read, extras too
     assert rows(engine, dropped.quarantine)[0] == {
-        "a": "x", "extra": "other", REASONS: rows(engine, dropped.quarantine)[0][REASONS]}
+        "a": "x",
+        "extra": "other",
+        REASONS: rows(engine, dropped.quarantine)[0][REASONS],
+    }
     with pytest.raises(SourceError, match="extra"):
         run(engine, tmp_path, cols, data, extra_header=["extra"], extra_columns="error")
     only_a = engine.read([write_csv(tmp_path / "a.csv", ["a"], [["1"]])], "csv")
-    plan = ValidationPlan(columns=(ColumnSpec("a", INTEGER), ColumnSpec("missing_col", STRING)),
-                          checks=())
+    plan = ValidationPlan(
+        columns=(ColumnSpec("a", INTEGER), ColumnSpec("missing_col", STRING)), checks=()
+    )
     with pytest.raises(SourceError, match="missing_col"):
         engine.validate(only_a, plan)
 
@@ -386,14 +550,17 @@ def test_extra_columns_keep_drop_error_and_missing(engine: DuckDBEngine, tmp_pat
 def test_malicious_literal_and_column_names_are_data(engine: DuckDBEngine, tmp_path: Path) -> None:
     engine.con.execute("CREATE TABLE victim AS SELECT 1 AS x")
     evil = "x'; DROP TABLE victim; --"
-    name = 'we"ird\'; col'
-    check = rule("evil", ir.Compare("!=", ir.Col(name, STRING), lit(evil, STRING)),
-                 description="it's \"quoted\"; DROP TABLE victim; --")
+    name = "we\"ird'; col"
+    check = rule(
+        "evil",
+        ir.Compare("!=", ir.Col(name, STRING), lit(evil, STRING)),
+        description='it\'s "quoted"; DROP TABLE victim; --',
+    )
     result = run(engine, tmp_path, [(name, STRING)], [[evil], ["fine"]], [check])
     assert [r[name] for r in rows(engine, result.valid)] == ["fine"]
     [row] = rows(engine, result.quarantine)
     assert row[REASONS][0]["value"] == evil
-    assert row[REASONS][0]["message"] == "it's \"quoted\"; DROP TABLE victim; --"
+    assert row[REASONS][0]["message"] == 'it\'s "quoted"; DROP TABLE victim; --'
     assert engine.con.execute("SELECT x FROM victim").fetchall() == [(1,)]
 
 
@@ -404,19 +571,40 @@ def test_unsupported_node_is_a_named_error(engine: DuckDBEngine) -> None:
 
 # -- aggregates -----------------------------------------------------------------------------------
 def test_aggregate(engine: DuckDBEngine, tmp_path: Path) -> None:
-    result = run(engine, tmp_path, [("g", STRING), ("v", dec(6, 2))],
-                 [["a", "1.50"], ["a", "2.50"], ["b", ""]])
+    result = run(
+        engine,
+        tmp_path,
+        [("g", STRING), ("v", dec(6, 2))],
+        [["a", "1.50"], ["a", "2.50"], ["b", ""]],
+    )
     v, g = ir.Col("v", dec(6, 2)), ir.Col("g", STRING)
-    out = engine.aggregate(result.valid, {
-        "n": ir.Agg("count_all", None, INTEGER), "nv": ir.Agg("count", v, INTEGER),
-        "groups": ir.Agg("count_distinct", g, INTEGER), "total": ir.Agg("sum", v, dec(38, 2)),
-        "mean": ir.Agg("avg", v, FLOAT), "lo": ir.Agg("min", v, dec(6, 2)),
-        "share_ok": ir.Compare(">", ir.Arith("/", ir.Agg("count", v, INTEGER),
-                                              ir.Agg("count_all", None, INTEGER), FLOAT),
-                               lit(0.5, FLOAT)),
-    })
-    assert out == {"n": 3, "nv": 2, "groups": 2, "total": Decimal("4.00"), "mean": 2.0,
-                   "lo": Decimal("1.50"), "share_ok": True}
+    out = engine.aggregate(
+        result.valid,
+        {
+            "n": ir.Agg("count_all", None, INTEGER),
+            "nv": ir.Agg("count", v, INTEGER),
+            "groups": ir.Agg("count_distinct", g, INTEGER),
+            "total": ir.Agg("sum", v, dec(38, 2)),
+            "mean": ir.Agg("avg", v, FLOAT),
+            "lo": ir.Agg("min", v, dec(6, 2)),
+            "share_ok": ir.Compare(
+                ">",
+                ir.Arith(
+                    "/", ir.Agg("count", v, INTEGER), ir.Agg("count_all", None, INTEGER), FLOAT
+                ),
+                lit(0.5, FLOAT),
+            ),
+        },
+    )
+    assert out == {
+        "n": 3,
+        "nv": 2,
+        "groups": 2,
+        "total": Decimal("4.00"),
+        "mean": 2.0,
+        "lo": Decimal("1.50"),
+        "share_ok": True,
+    }
 
 
 # -- reading and writing --------------------------------------------------------------------------
@@ -438,22 +626,28 @@ def test_read_json_array_and_ndjson_as_text(engine: DuckDBEngine, tmp_path: Path
     nd = tmp_path / "b.ndjson"
     nd.write_text('{"id": "x", "amount": null, "ok": false}\n', encoding="utf-8")
     frame = engine.read([str(arr), str(nd)], "json")
-    assert rows(engine, frame) == [{"id": "1", "amount": "1.5", "ok": "true"},
-                                   {"id": "x", "amount": None, "ok": "false"}]
+    assert rows(engine, frame) == [
+        {"id": "1", "amount": "1.5", "ok": "true"},
+        {"id": "x", "amount": None, "ok": "false"},
+    ]
     plan = ValidationPlan(columns=(ColumnSpec("id", INTEGER), ColumnSpec("ok", BOOLEAN)), checks=())
     result = engine.validate(frame, plan)
     assert (result.rows_valid, result.rows_quarantined) == (1, 1)
 
 
 def test_parquet_keeps_stored_types_and_casts_losslessly(
-        engine: DuckDBEngine, tmp_path: Path) -> None:
+    engine: DuckDBEngine, tmp_path: Path
+) -> None:
     path = tmp_path / "in.parquet"
     engine.con.sql(
         "SELECT * FROM (VALUES (1::INTEGER, 'NaN'::DOUBLE, 1.0::DOUBLE), "
-        "(2::INTEGER, 2.5::DOUBLE, 1.5::DOUBLE)) t(i, f, n)").to_parquet(str(path))
+        "(2::INTEGER, 2.5::DOUBLE, 1.5::DOUBLE)) t(i, f, n)"
+    ).to_parquet(str(path))
     frame = engine.read([str(path)], "parquet")
-    plan = ValidationPlan(columns=(ColumnSpec("i", INTEGER), ColumnSpec("f", FLOAT),
-                                   ColumnSpec("n", INTEGER)), checks=())
+    plan = ValidationPlan(
+        columns=(ColumnSpec("i", INTEGER), ColumnSpec("f", FLOAT), ColumnSpec("n", INTEGER)),
+        checks=(),
+    )
     result = engine.validate(frame, plan)
     assert rows(engine, result.valid) == [{"i": 1, "f": None, "n": 1}]
     [bad] = rows(engine, result.quarantine)
@@ -464,14 +658,21 @@ def test_parquet_keeps_stored_types_and_casts_losslessly(
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
 def test_write_each_format_and_read_back(engine: DuckDBEngine, tmp_path: Path, fmt: str) -> None:
     check = rule("pos", ir.Compare(">", ir.Col("y", INTEGER), lit(0, INTEGER)))
-    result = run(engine, tmp_path, [("y", INTEGER), ("d", DATE)],
-                 [["1", "2024-01-01"], ["-1", "2024-02-30"]], [check],
-                 lineage={"_meshc_run_id": "r1"})
+    result = run(
+        engine,
+        tmp_path,
+        [("y", INTEGER), ("d", DATE)],
+        [["1", "2024-01-01"], ["-1", "2024-02-30"]],
+        [check],
+        lineage={"_meshc_run_id": "r1"},
+    )
     valid_path, quarantine_path = tmp_path / f"valid.{fmt}", tmp_path / f"q.{fmt}"
     engine.write(result.valid, valid_path, fmt)
     engine.write(result.quarantine, quarantine_path, fmt)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("valid", "q."))) == [
-        f"q.{fmt}", f"valid.{fmt}"]
+        f"q.{fmt}",
+        f"valid.{fmt}",
+    ]
     reader = duckdb.connect()
     if fmt == "parquet":
         valid = reader.read_parquet(str(valid_path)).fetchall()
@@ -487,7 +688,8 @@ def test_write_each_format_and_read_back(engine: DuckDBEngine, tmp_path: Path, f
     else:
         lines = valid_path.read_text(encoding="utf-8").splitlines()
         assert [json.loads(line) for line in lines] == [
-            {"y": 1, "d": "2024-01-01", "_meshc_run_id": "r1"}]
+            {"y": 1, "d": "2024-01-01", "_meshc_run_id": "r1"}
+        ]
         [q_line] = quarantine_path.read_text(encoding="utf-8").splitlines()
         q_row = json.loads(q_line)
     assert (q_row["y"], q_row["d"]) == ("-1", "2024-02-30")

@@ -58,16 +58,25 @@ def test_registry_builds_the_engine_on_a_given_session(engine: SparkEngine) -> N
     assert isinstance(built, SparkEngine) and built.session is engine.session
 
 
-def text_frame(engine: SparkEngine, columns: Sequence[str], rows: list[tuple[Any, ...]]
-               ) -> DataFrame:
+def text_frame(
+    engine: SparkEngine, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> DataFrame:
     schema = T.StructType([T.StructField(c, T.StringType()) for c in columns])
     return engine.session.createDataFrame(rows, schema)
 
 
-def rule(id_: str, expr: ir.Expr, text: str, severity: Severity = "error",
-         description: str | None = None) -> SqlRule:
-    return SqlRule(id=id_, severity=severity, rule=text, origin=ORIGIN,
-                   description=description, expr=expr, sql=text)
+def rule(
+    id_: str, expr: ir.Expr, text: str, severity: Severity = "error", description: str | None = None
+) -> SqlRule:
+    return SqlRule(
+        id=id_,
+        severity=severity,
+        rule=text,
+        origin=ORIGIN,
+        description=description,
+        expr=expr,
+        sql=text,
+    )
 
 
 def plan(columns: dict[str, LogicalType], *checks: Any, **options: Any) -> ValidationPlan:
@@ -79,8 +88,9 @@ def rows(engine: SparkEngine, frame: DataFrame) -> list[dict[str, Any]]:
     return engine.to_arrow(frame).to_pylist()
 
 
-def cast_split(engine: SparkEngine, ltype: LogicalType, values: list[str | None]
-               ) -> tuple[list[Any], list[Any]]:
+def cast_split(
+    engine: SparkEngine, ltype: LogicalType, values: list[str | None]
+) -> tuple[list[Any], list[Any]]:
     """(typed values of valid rows, raw values of quarantined rows), in input order."""
     frame = text_frame(engine, ["i", "v"], [(str(k), v) for k, v in enumerate(values)])
     split = engine.validate(frame, plan({"i": INTEGER, "v": ltype}))
@@ -92,17 +102,34 @@ def cast_split(engine: SparkEngine, ltype: LogicalType, values: list[str | None]
 
 # --- casts ---------------------------------------------------------------------------------
 
+
 def test_integer_forms(engine: SparkEngine) -> None:
-    good, bad = cast_split(engine, INTEGER, [
-        "1", " 7 ", "+5", "-3", "9223372036854775807", "", None,
-        "1.0", "1e3", "9223372036854775808", "abc", "5\n"])
+    good, bad = cast_split(
+        engine,
+        INTEGER,
+        [
+            "1",
+            " 7 ",
+            "+5",
+            "-3",
+            "9223372036854775807",
+            "",
+            None,
+            "1.0",
+            "1e3",
+            "9223372036854775808",
+            "abc",
+            "5\n",
+        ],
+    )
     assert good == [1, 7, 5, -3, 9223372036854775807, None, None]
     assert bad == ["1.0", "1e3", "9223372036854775808", "abc", "5\n"]
 
 
 def test_float_forms_nan_is_null_and_inf_kept(engine: SparkEngine) -> None:
-    good, bad = cast_split(engine, FLOAT, [
-        "1.5", "-2e3", ".5", "NaN", "+nan", "inf", "-Infinity", "abc", "1.2.3"])
+    good, bad = cast_split(
+        engine, FLOAT, ["1.5", "-2e3", ".5", "NaN", "+nan", "inf", "-Infinity", "abc", "1.2.3"]
+    )
     assert good[:3] == [1.5, -2000.0, 0.5]
     assert good[3:5] == [None, None]
     assert good[5] == float("inf") and good[6] == float("-inf")
@@ -124,19 +151,37 @@ def test_boolean_forms(engine: SparkEngine) -> None:
 
 
 def test_date_forms_reject_impossible_dates(engine: SparkEngine) -> None:
-    good, bad = cast_split(engine, DATE, [
-        "2024-02-29", " 2024-01-05 ", "2023-02-29", "2024-13-45", "2024-02-30", "2024-1-1"])
+    good, bad = cast_split(
+        engine,
+        DATE,
+        ["2024-02-29", " 2024-01-05 ", "2023-02-29", "2024-13-45", "2024-02-30", "2024-1-1"],
+    )
     assert good == [dt.date(2024, 2, 29), dt.date(2024, 1, 5)]
     assert bad == ["2023-02-29", "2024-13-45", "2024-02-30", "2024-1-1"]
 
 
 def test_timestamp_offsets_normalised_to_utc(engine: SparkEngine) -> None:
-    good, bad = cast_split(engine, TIMESTAMP, [
-        "2024-03-01T10:00:00+02:00", "2024-03-01 10:00", "2024-03-01", "2024-03-01T10:00:00.5Z",
-        "2024-03-01T23:30:00-01:00", "2024-03-01T25:00", "2024-03-01T10", "yesterday"])
-    assert good == [dt.datetime(2024, 3, 1, 8), dt.datetime(2024, 3, 1, 10),
-                    dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 1, 10, 0, 0, 500000),
-                    dt.datetime(2024, 3, 2, 0, 30)]
+    good, bad = cast_split(
+        engine,
+        TIMESTAMP,
+        [
+            "2024-03-01T10:00:00+02:00",
+            "2024-03-01 10:00",
+            "2024-03-01",
+            "2024-03-01T10:00:00.5Z",
+            "2024-03-01T23:30:00-01:00",
+            "2024-03-01T25:00",
+            "2024-03-01T10",
+            "yesterday",
+        ],
+    )
+    assert good == [
+        dt.datetime(2024, 3, 1, 8),
+        dt.datetime(2024, 3, 1, 10),
+        dt.datetime(2024, 3, 1),
+        dt.datetime(2024, 3, 1, 10, 0, 0, 500000),
+        dt.datetime(2024, 3, 2, 0, 30),
+    ]
     assert bad == ["2024-03-01T25:00", "2024-03-01T10", "yesterday"]
 
 
@@ -145,22 +190,33 @@ def test_timestamp_tz_is_a_utc_instant(engine: SparkEngine) -> None:
     split = engine.validate(frame, plan({"ts": TIMESTAMP_TZ}))
     table = engine.to_arrow(split.valid)
     assert str(table.schema.field("ts").type) == "timestamp[us, tz=UTC]"
-    assert table.column("ts").to_pylist() == [dt.datetime(2024, 3, 1, 8, tzinfo=UTC),
-                                              dt.datetime(2024, 3, 1, 10, tzinfo=UTC)]
+    assert table.column("ts").to_pylist() == [
+        dt.datetime(2024, 3, 1, 8, tzinfo=UTC),
+        dt.datetime(2024, 3, 1, 10, tzinfo=UTC),
+    ]
 
 
 def test_valid_frame_types_and_order(engine: SparkEngine) -> None:
-    frame = text_frame(engine, ["s", "i", "f", "b", "d", "t"],
-                       [(" x ", "1", "2", "t", "2024-01-01", "2024-01-01T00:00")])
+    frame = text_frame(
+        engine,
+        ["s", "i", "f", "b", "d", "t"],
+        [(" x ", "1", "2", "t", "2024-01-01", "2024-01-01T00:00")],
+    )
     columns = {"t": TIMESTAMP, "d": DATE, "b": BOOLEAN, "f": FLOAT, "i": INTEGER, "s": STRING}
     table = engine.to_arrow(engine.validate(frame, plan(columns)).valid)
     assert [(f.name, str(f.type)) for f in table.schema] == [
-        ("t", "timestamp[us]"), ("d", "date32[day]"), ("b", "bool"), ("f", "double"),
-        ("i", "int64"), ("s", "string")]
+        ("t", "timestamp[us]"),
+        ("d", "date32[day]"),
+        ("b", "bool"),
+        ("f", "double"),
+        ("i", "int64"),
+        ("s", "string"),
+    ]
     assert table.column("s").to_pylist() == [" x "]  # strings are never trimmed
 
 
 # --- checks, reasons, split ----------------------------------------------------------------
+
 
 def test_null_is_not_a_violation(engine: SparkEngine) -> None:
     check = rule("r1", ir.Compare(">=", ir.Col("x", FLOAT), ir.Lit(0, INTEGER)), "x >= 0")
@@ -182,39 +238,87 @@ def test_cast_failure_not_also_reported_by_rules(engine: SparkEngine) -> None:
 def test_reasons_order_and_content(engine: SparkEngine) -> None:
     amount, code = ir.Col("amount", INTEGER), ir.Col("code", STRING)
     checks = [
-        NotNull(id="code.required", severity="error", rule="required", origin=ORIGIN,
-                description=None, column=code),
-        rule("amount_small", ir.Compare("<", amount, ir.Lit(100, INTEGER)), "amount < 100",
-             severity="warn", description="amount should be small"),
-        rule("code_short", ir.Compare("<=", ir.StrFn("length", code), ir.Lit(2, INTEGER)),
-             "LENGTH(code) <= 2"),
+        NotNull(
+            id="code.required",
+            severity="error",
+            rule="required",
+            origin=ORIGIN,
+            description=None,
+            column=code,
+        ),
+        rule(
+            "amount_small",
+            ir.Compare("<", amount, ir.Lit(100, INTEGER)),
+            "amount < 100",
+            severity="warn",
+            description="amount should be small",
+        ),
+        rule(
+            "code_short",
+            ir.Compare("<=", ir.StrFn("length", code), ir.Lit(2, INTEGER)),
+            "LENGTH(code) <= 2",
+        ),
     ]
-    frame = text_frame(engine, ["when", "amount", "code"],
-                       [("x", "500", "abcd"), ("2024-01-01", "5", None), ("2024-01-02", "7", "ok")])
+    frame = text_frame(
+        engine,
+        ["when", "amount", "code"],
+        [("x", "500", "abcd"), ("2024-01-01", "5", None), ("2024-01-02", "7", "ok")],
+    )
     split = engine.validate(frame, plan({"when": DATE, "amount": INTEGER, "code": STRING}, *checks))
     assert (split.rows_in, split.rows_valid, split.rows_quarantined) == (3, 1, 2)
-    assert split.failures == {"when.type": 1, "code.required": 1, "amount_small": 1,
-                              "code_short": 1}
+    assert split.failures == {
+        "when.type": 1,
+        "code.required": 1,
+        "amount_small": 1,
+        "code_short": 1,
+    }
     bad = {r["amount"]: r for r in rows(engine, split.quarantine)}
     assert bad["500"][REASONS] == [
-        {"rule_id": "when.type", "rule": "type date", "column": "when", "value": "x",
-         "message": "value of 'when' cannot be read as date", "severity": "error"},
-        {"rule_id": "amount_small", "rule": "amount < 100", "column": "amount", "value": "500",
-         "message": "amount should be small", "severity": "warn"},
-        {"rule_id": "code_short", "rule": "LENGTH(code) <= 2", "column": "code", "value": "abcd",
-         "message": "violates LENGTH(code) <= 2", "severity": "error"},
+        {
+            "rule_id": "when.type",
+            "rule": "type date",
+            "column": "when",
+            "value": "x",
+            "message": "value of 'when' cannot be read as date",
+            "severity": "error",
+        },
+        {
+            "rule_id": "amount_small",
+            "rule": "amount < 100",
+            "column": "amount",
+            "value": "500",
+            "message": "amount should be small",
+            "severity": "warn",
+        },
+        {
+            "rule_id": "code_short",
+            "rule": "LENGTH(code) <= 2",
+            "column": "code",
+            "value": "abcd",
+            "message": "violates LENGTH(code) <= 2",
+            "severity": "error",
+        },
     ]
     assert bad["5"][REASONS] == [
-        {"rule_id": "code.required", "rule": "required", "column": "code", "value": None,
-         "message": "violates required", "severity": "error"}]
+        {
+            "rule_id": "code.required",
+            "rule": "required",
+            "column": "code",
+            "value": None,
+            "message": "violates required",
+            "severity": "error",
+        }
+    ]
     assert engine.columns(split.quarantine) == ["when", "amount", "code", REASONS]
 
 
 def test_warn_counts_but_never_quarantines(engine: SparkEngine) -> None:
-    check = rule("w", ir.Compare("<", ir.Col("x", INTEGER), ir.Lit(10, INTEGER)), "x < 10",
-                 severity="warn")
-    split = engine.validate(text_frame(engine, ["x"], [("50",), ("60",), ("1",)]),
-                            plan({"x": INTEGER}, check))
+    check = rule(
+        "w", ir.Compare("<", ir.Col("x", INTEGER), ir.Lit(10, INTEGER)), "x < 10", severity="warn"
+    )
+    split = engine.validate(
+        text_frame(engine, ["x"], [("50",), ("60",), ("1",)]), plan({"x": INTEGER}, check)
+    )
     assert (split.rows_valid, split.rows_quarantined, split.failures) == (3, 0, {"w": 2})
 
 
@@ -239,22 +343,33 @@ def test_extra_columns_keep_error_and_missing(engine: SparkEngine) -> None:
 def test_lineage_columns(engine: SparkEngine) -> None:
     now = dt.datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     lineage = {"_meshc_run_id": "run-1", "_meshc_source": "in.csv", "_meshc_processed_at": now}
-    split = engine.validate(text_frame(engine, ["x"], [("1",), ("no",)]),
-                            plan({"x": INTEGER}, lineage=lineage))
+    split = engine.validate(
+        text_frame(engine, ["x"], [("1",), ("no",)]), plan({"x": INTEGER}, lineage=lineage)
+    )
     valid, bad = engine.to_arrow(split.valid), engine.to_arrow(split.quarantine)
     assert valid.column_names == ["x", *lineage]
     assert bad.column_names == ["x", REASONS, *lineage]
-    assert valid.to_pylist() == [{"x": 1, "_meshc_run_id": "run-1", "_meshc_source": "in.csv",
-                                  "_meshc_processed_at": now}]
+    assert valid.to_pylist() == [
+        {"x": 1, "_meshc_run_id": "run-1", "_meshc_source": "in.csv", "_meshc_processed_at": now}
+    ]
     assert str(valid.schema.field("_meshc_processed_at").type) == "timestamp[us, tz=UTC]"
 
 
 def test_duplicates_all_quarantined_and_null_keys_never_duplicate(engine: SparkEngine) -> None:
     a, b = ir.Col("a", INTEGER), ir.Col("b", STRING)
-    check = Unique(id="ab.unique", severity="error", rule="unique(a, b)", origin=ORIGIN,
-                   description=None, key=(a, b))
-    frame = text_frame(engine, ["a", "b"], [("1", "x"), ("01", "x"), ("1", "y"), ("2", None),
-                                            ("2", None), ("3", "z")])
+    check = Unique(
+        id="ab.unique",
+        severity="error",
+        rule="unique(a, b)",
+        origin=ORIGIN,
+        description=None,
+        key=(a, b),
+    )
+    frame = text_frame(
+        engine,
+        ["a", "b"],
+        [("1", "x"), ("01", "x"), ("1", "y"), ("2", None), ("2", None), ("3", "z")],
+    )
     split = engine.validate(frame, plan({"a": INTEGER, "b": STRING}, check))
     assert split.failures == {"ab.unique": 2}
     assert sorted(r["a"] for r in rows(engine, split.quarantine)) == ["01", "1"]
@@ -272,8 +387,13 @@ def test_parquet_typed_source_fails_lossy_casts(engine: SparkEngine, tmp_path: P
 
 # --- expressions ---------------------------------------------------------------------------
 
-def evaluate(engine: SparkEngine, expr: ir.Expr, columns: Mapping[str, T.DataType],
-             data: list[tuple[Any, ...]]) -> list[Any]:
+
+def evaluate(
+    engine: SparkEngine,
+    expr: ir.Expr,
+    columns: Mapping[str, T.DataType],
+    data: list[tuple[Any, ...]],
+) -> list[Any]:
     schema = T.StructType([T.StructField(n, t) for n, t in columns.items()])
     frame = engine.session.createDataFrame(data, schema)
     return [r["r"] for r in rows(engine, frame.select(translate(expr).alias("r")))]
@@ -284,19 +404,34 @@ def test_arithmetic_and_division_by_zero(engine: SparkEngine) -> None:
     long = T.LongType()
     data = [(7, 2), (7, 0), (-7, 2), (None, 1)]
     assert evaluate(engine, ir.Arith("/", x, y, FLOAT), {"x": long, "y": long}, data) == [
-        3.5, None, -3.5, None]
+        3.5,
+        None,
+        -3.5,
+        None,
+    ]
     assert evaluate(engine, ir.Arith("%", x, y, INTEGER), {"x": long, "y": long}, data) == [
-        1, None, -1, None]
+        1,
+        None,
+        -1,
+        None,
+    ]
     big = [(9223372036854775807, 1)]
     assert evaluate(engine, ir.Arith("+", x, y, INTEGER), {"x": long, "y": long}, big) == [None]
-    assert evaluate(engine, ir.Cast(ir.Col("f", FLOAT), INTEGER), {"f": T.DoubleType()},
-                    [(2.9,), (-2.9,), (float("nan"),)]) == [2, -2, None]
+    assert evaluate(
+        engine,
+        ir.Cast(ir.Col("f", FLOAT), INTEGER),
+        {"f": T.DoubleType()},
+        [(2.9,), (-2.9,), (float("nan"),)],
+    ) == [2, -2, None]
 
 
 def test_case_and_coalesce(engine: SparkEngine) -> None:
     x = ir.Col("x", INTEGER)
-    case = ir.Case(((ir.Compare(">", x, ir.Lit(0, INTEGER)), ir.Lit("pos", STRING)),),
-                   ir.Lit("other", STRING), STRING)
+    case = ir.Case(
+        ((ir.Compare(">", x, ir.Lit(0, INTEGER)), ir.Lit("pos", STRING)),),
+        ir.Lit("other", STRING),
+        STRING,
+    )
     long = {"x": T.LongType()}
     assert evaluate(engine, case, long, [(5,), (-1,), (None,)]) == ["pos", "other", "other"]
     coalesce = ir.Coalesce((x, ir.Lit(0, INTEGER)), INTEGER)
@@ -317,11 +452,17 @@ def test_date_add_clamps_and_diff(engine: SparkEngine) -> None:
     dates = [(dt.date(2024, 1, 31),), (dt.date(2024, 2, 29),)]
     date = {"d": T.DateType()}
     assert evaluate(engine, ir.DateAdd(d, 1, "month"), date, dates) == [
-        dt.date(2024, 2, 29), dt.date(2024, 3, 29)]
+        dt.date(2024, 2, 29),
+        dt.date(2024, 3, 29),
+    ]
     assert evaluate(engine, ir.DateAdd(d, 1, "year"), date, dates) == [
-        dt.date(2025, 1, 31), dt.date(2025, 2, 28)]
+        dt.date(2025, 1, 31),
+        dt.date(2025, 2, 28),
+    ]
     assert evaluate(engine, ir.DateAdd(d, -1, "day"), date, dates) == [
-        dt.date(2024, 1, 30), dt.date(2024, 2, 28)]
+        dt.date(2024, 1, 30),
+        dt.date(2024, 2, 28),
+    ]
     diff = ir.DateDiffDays(d, ir.Lit(dt.date(2024, 1, 1), DATE))
     assert evaluate(engine, diff, date, dates) == [30, 59]
 
@@ -339,7 +480,11 @@ def test_regex_search_like_and_case_insensitive(engine: SparkEngine) -> None:
     data = [("abc-123",), ("ABC",), ("x\n",), (None,)]
     assert evaluate(engine, ir.RegexSearch(s, "[0-9]+"), text, data) == [True, False, False, None]
     assert evaluate(engine, ir.RegexSearch(s, "abc", case_insensitive=True), text, data) == [
-        True, True, False, None]
+        True,
+        True,
+        False,
+        None,
+    ]
     # Java's '$' would match before a final newline; the portable meaning does not
     assert evaluate(engine, ir.RegexSearch(s, "^x$"), text, data) == [False, False, False, None]
     like = ir.RegexSearch(s, like_to_regex("a_c%"))
@@ -371,28 +516,37 @@ def test_unsupported_node_raises(engine: SparkEngine) -> None:
 
 # --- aggregate -----------------------------------------------------------------------------
 
+
 def test_aggregate(engine: SparkEngine) -> None:
     frame = engine.session.createDataFrame([(1, "a"), (2, "a"), (None, "b")], "x bigint, s string")
     x, s = ir.Col("x", INTEGER), ir.Col("s", STRING)
-    result = engine.aggregate(frame, {
-        "n": ir.Agg("count_all", None, INTEGER), "nx": ir.Agg("count", x, INTEGER),
-        "total": ir.Agg("sum", x, INTEGER), "mean": ir.Agg("avg", x, FLOAT),
-        "kinds": ir.Agg("count_distinct", s, INTEGER),
-        "ok": ir.Compare(">", ir.Agg("max", x, INTEGER), ir.Lit(1, INTEGER)),
-    })
+    result = engine.aggregate(
+        frame,
+        {
+            "n": ir.Agg("count_all", None, INTEGER),
+            "nx": ir.Agg("count", x, INTEGER),
+            "total": ir.Agg("sum", x, INTEGER),
+            "mean": ir.Agg("avg", x, FLOAT),
+            "kinds": ir.Agg("count_distinct", s, INTEGER),
+            "ok": ir.Compare(">", ir.Agg("max", x, INTEGER), ir.Lit(1, INTEGER)),
+        },
+    )
     assert result == {"n": 3, "nx": 2, "total": 3, "mean": 1.5, "kinds": 2, "ok": True}
 
 
 # --- reading and writing -------------------------------------------------------------------
 
+
 def test_read_csv_all_text_several_files(engine: SparkEngine, tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text('id;amount\n1;"1.50"\n2;007\n')
     (tmp_path / "b.csv").write_text('id;amount\n3;"x;y"\n')
-    frame = engine.read([str(tmp_path / "a.csv"), str(tmp_path / "b.csv")], "csv",
-                        delimiter=";")
+    frame = engine.read([str(tmp_path / "a.csv"), str(tmp_path / "b.csv")], "csv", delimiter=";")
     assert all(isinstance(f.dataType, T.StringType) for f in frame.schema.fields)
     assert sorted(rows(engine, frame), key=lambda r: r["id"]) == [
-        {"id": "1", "amount": "1.50"}, {"id": "2", "amount": "007"}, {"id": "3", "amount": "x;y"}]
+        {"id": "1", "amount": "1.50"},
+        {"id": "2", "amount": "007"},
+        {"id": "3", "amount": "x;y"},
+    ]
 
 
 @pytest.mark.parametrize("layout", ["array", "ndjson"])
@@ -407,13 +561,18 @@ def test_read_json_keeps_number_text(engine: SparkEngine, tmp_path: Path, layout
     assert all(isinstance(f.dataType, T.StringType) for f in frame.schema.fields)
     data = sorted(rows(engine, frame), key=lambda r: r["id"])
     assert [(r["id"], r["amount"], r["ok"]) for r in data] == [
-        ("1", "1.50" if layout == "array" else "1.5", "true"), ("2", "abc", None)]
+        ("1", "1.50" if layout == "array" else "1.5", "true"),
+        ("2", "abc", None),
+    ]
 
 
 def _split_for_writing(engine: SparkEngine) -> Any:
     check = rule("r1", ir.Compare(">=", ir.Col("x", INTEGER), ir.Lit(0, INTEGER)), "x >= 0")
-    frame = text_frame(engine, ["x", "ts"], [("1", "2024-01-01T10:00:00.123456Z"),
-                                             ("-1", None), ("zz", "2024-01-01")])
+    frame = text_frame(
+        engine,
+        ["x", "ts"],
+        [("1", "2024-01-01T10:00:00.123456Z"), ("-1", None), ("zz", "2024-01-01")],
+    )
     return engine.validate(frame, plan({"x": INTEGER, "ts": TIMESTAMP_TZ}, check))
 
 
@@ -424,7 +583,8 @@ def test_write_parquet_one_file(engine: SparkEngine, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet", "valid.parquet"]
     valid = pq.read_table(tmp_path / "valid.parquet")
     assert valid.to_pylist() == [
-        {"x": 1, "ts": dt.datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC)}]
+        {"x": 1, "ts": dt.datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC)}
+    ]
     bad = pq.read_table(tmp_path / "bad.parquet").to_pylist()
     assert sorted(r[REASONS][0]["rule_id"] for r in bad) == ["r1", "x.type"]
 
@@ -434,9 +594,16 @@ def test_write_csv_and_json_encode_reasons(engine: SparkEngine, tmp_path: Path) 
     engine.write(split.quarantine, tmp_path / "bad.csv", "csv")
     back = rows(engine, engine.read([str(tmp_path / "bad.csv")], "csv"))
     by_x = {r["x"]: json.loads(r[REASONS]) for r in back}
-    assert by_x["zz"] == [{"rule_id": "x.type", "rule": "type integer", "column": "x",
-                           "value": "zz", "message": "value of 'x' cannot be read as integer",
-                           "severity": "error"}]
+    assert by_x["zz"] == [
+        {
+            "rule_id": "x.type",
+            "rule": "type integer",
+            "column": "x",
+            "value": "zz",
+            "message": "value of 'x' cannot be read as integer",
+            "severity": "error",
+        }
+    ]
     engine.write(split.quarantine, tmp_path / "bad.json", "json")
     lines = [json.loads(line) for line in (tmp_path / "bad.json").read_text().splitlines()]
     assert sorted(line["x"] for line in lines) == ["-1", "zz"]
@@ -444,7 +611,9 @@ def test_write_csv_and_json_encode_reasons(engine: SparkEngine, tmp_path: Path) 
     assert minus["ts"] is None and json.loads(minus[REASONS])[0]["value"] == "-1"
     engine.write(split.valid, tmp_path / "valid.csv", "csv")
     assert (tmp_path / "valid.csv").read_text().splitlines() == [
-        "x,ts", "1,2024-01-01T10:00:00.123456Z"]
+        "x,ts",
+        "1,2024-01-01T10:00:00.123456Z",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "bad.json", "valid.csv"]
 
 
@@ -467,8 +636,7 @@ def test_csv_empty_cell_is_text_unless_a_null_value(engine: SparkEngine, tmp_pat
     assert rows(engine, default.valid)[:2] == [{"s": None, "n": 1}, {"s": None, "n": None}]
 
 
-def test_validating_a_rewritten_file_sees_the_new_rows(engine: SparkEngine,
-                                                       tmp_path: Path) -> None:
+def test_validating_a_rewritten_file_sees_the_new_rows(engine: SparkEngine, tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     for value, expected in (("1", 1), ("2", 2)):
         path.write_text(f"x\n{value}\n")

@@ -18,97 +18,27 @@ runtime.register()
 
 schema = pa.DataFrameSchema(
     {
-        "order_id": pa.Column(
-            pd.StringDtype("pyarrow"),
-            nullable=False,
-            unique=True,
-            checks=[pa.Check.str_contains("^ORD-[0-9]{7}$", title="order_id.pattern")],
-        ),
-        "customer_id": pa.Column(pd.StringDtype("pyarrow"), nullable=False),
-        "product_id": pa.Column(pd.StringDtype("pyarrow"), nullable=False),
-        "order_status": pa.Column(
-            pd.StringDtype("pyarrow"),
-            nullable=False,
-            checks=[
-                pa.Check.isin(
-                    ["pending", "shipped", "delivered", "returned"],
-                    title="order_status.accepted_values",
-                )
-            ],
-        ),
-        "order_date": pa.Column(
-            pd.ArrowDtype(pyarrow.date32()),
-            nullable=False,
-            checks=[
-                pa.Check.ge(datetime.date.fromisoformat("2024-01-01"), title="order_date.range"),
-                pa.Check.le(datetime.date.fromisoformat("2025-12-31"), title="order_date.range"),
-            ],
-        ),
-        "order_amount": pa.Column(pd.Float64Dtype(), nullable=False),
-        "discount_amount": pa.Column(pd.ArrowDtype(pyarrow.decimal128(10, 2)), nullable=True),
-        "quantity": pa.Column(
-            pd.Int64Dtype(),
-            nullable=False,
-            checks=[
-                pa.Check.ge(1, title="quantity.range"),
-                pa.Check.le(1000, title="quantity.range"),
-            ],
-        ),
-        "currency": pa.Column(
-            pd.StringDtype("pyarrow"),
-            nullable=False,
-            checks=[
-                pa.Check.isin(["USD", "EUR", "GBP"], title="currency.accepted_values"),
-                pa.Check.str_length(max_value=3, title="currency.max_length"),
-            ],
-        ),
-        "placed_at": pa.Column(pd.ArrowDtype(pyarrow.timestamp("us", tz="UTC")), nullable=False),
-        "placed_local": pa.Column(pd.ArrowDtype(pyarrow.timestamp("us")), nullable=True),
+        'order_id': pa.Column(pd.StringDtype("pyarrow"), nullable=False, unique=True, checks=[pa.Check.str_contains('^ORD-[0-9]{7}$', title='order_id.pattern')]),
+        'customer_id': pa.Column(pd.StringDtype("pyarrow"), nullable=False),
+        'product_id': pa.Column(pd.StringDtype("pyarrow"), nullable=False),
+        'order_status': pa.Column(pd.StringDtype("pyarrow"), nullable=False, checks=[pa.Check.isin(['pending', 'shipped', 'delivered', 'returned'], title='order_status.accepted_values')]),
+        'order_date': pa.Column(pd.ArrowDtype(pyarrow.date32()), nullable=False, checks=[pa.Check.ge(datetime.date.fromisoformat('2024-01-01'), title='order_date.range'), pa.Check.le(datetime.date.fromisoformat('2025-12-31'), title='order_date.range')]),
+        'order_amount': pa.Column(pd.Float64Dtype(), nullable=False),
+        'discount_amount': pa.Column(pd.ArrowDtype(pyarrow.decimal128(10, 2)), nullable=True),
+        'quantity': pa.Column(pd.Int64Dtype(), nullable=False, checks=[pa.Check.ge(1, title='quantity.range'), pa.Check.le(1000, title='quantity.range')]),
+        'currency': pa.Column(pd.StringDtype("pyarrow"), nullable=False, checks=[pa.Check.isin(['USD', 'EUR', 'GBP'], title='currency.accepted_values'), pa.Check.str_length(max_value=3, title='currency.max_length')]),
+        'placed_at': pa.Column(pd.ArrowDtype(pyarrow.timestamp("us", tz="UTC")), nullable=False),
+        'placed_local': pa.Column(pd.ArrowDtype(pyarrow.timestamp("us")), nullable=True),
     },
     checks=[
-        pa.Check.meshc_rule(
-            rule_id="order_amount_non_negative",
-            sql="order_amount >= 0",
-            columns={"order_amount": "float"},
-            title="order_amount_non_negative",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="discount_amount_non_negative",
-            sql="discount_amount >= 0",
-            columns={"discount_amount": "decimal(10,2)"},
-            title="discount_amount_non_negative",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="discount_within_amount",
-            sql="CAST(discount_amount AS DOUBLE) <= order_amount",
-            columns={"discount_amount": "decimal(10,2)", "order_amount": "float"},
-            title="discount_within_amount",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="local_date_is_order_date",
-            sql="CAST(placed_local AS DATE) = order_date",
-            columns={"order_date": "date", "placed_local": "timestamp"},
-            title="local_date_is_order_date",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="sql_669f5ad4",
-            sql="order_date <= CURRENT_DATE",
-            columns={"order_date": "date"},
-            title="sql_669f5ad4",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="unusually_large_order",
-            sql="order_amount < 50000",
-            columns={"order_amount": "float"},
-            title="unusually_large_order",
-            raise_warning=True,
-        ),
-        pa.Check.meshc_unique(
-            rule_id="one_order_per_customer_instant",
-            columns=["customer_id", "placed_at"],
-            title="one_order_per_customer_instant",
-        ),
+        pa.Check.meshc_rule(rule_id='order_amount_non_negative', sql='order_amount >= 0', columns={'order_amount': 'float'}, title='order_amount_non_negative'),
+        pa.Check.meshc_rule(rule_id='discount_amount_non_negative', sql='discount_amount >= 0', columns={'discount_amount': 'decimal(10,2)'}, title='discount_amount_non_negative'),
+        pa.Check.meshc_rule(rule_id='discount_within_amount', sql='CAST(discount_amount AS DOUBLE) <= order_amount', columns={'discount_amount': 'decimal(10,2)', 'order_amount': 'float'}, title='discount_within_amount'),
+        pa.Check.meshc_rule(rule_id='local_date_is_order_date', sql='CAST(placed_local AS DATE) = order_date', columns={'order_date': 'date', 'placed_local': 'timestamp'}, title='local_date_is_order_date'),
+        pa.Check.meshc_rule(rule_id='sql_669f5ad4', sql='order_date <= CURRENT_DATE', columns={'order_date': 'date'}, title='sql_669f5ad4'),
+        pa.Check.meshc_rule(rule_id='unusually_large_order', sql='order_amount < 50000', columns={'order_amount': 'float'}, title='unusually_large_order', raise_warning=True),
+        pa.Check.meshc_unique(rule_id='one_order_per_customer_instant', columns=['customer_id', 'placed_at'], title='one_order_per_customer_instant'),
     ],
-    name="crm.orders",
+    name='crm.orders',
     strict=False,
 )

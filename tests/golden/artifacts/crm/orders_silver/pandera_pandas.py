@@ -18,25 +18,15 @@ runtime.register()
 
 schema = pa.DataFrameSchema(
     {
-        "order_id": pa.Column(pd.StringDtype("pyarrow"), nullable=True),
-        "order_amount": pa.Column(pd.Float64Dtype(), nullable=True),
-        "order_date": pa.Column(pd.ArrowDtype(pyarrow.date32()), nullable=True),
-        "order_status": pa.Column(pd.StringDtype("pyarrow"), nullable=True, required=False),
+        'order_id': pa.Column(pd.StringDtype("pyarrow"), nullable=True),
+        'order_amount': pa.Column(pd.Float64Dtype(), nullable=True),
+        'order_date': pa.Column(pd.ArrowDtype(pyarrow.date32()), nullable=True),
+        'order_status': pa.Column(pd.StringDtype("pyarrow"), nullable=True, required=False),
     },
     checks=[
-        pa.Check.meshc_rule(
-            rule_id="sql_f204bc69",
-            sql="order_amount >= 0",
-            columns={"order_amount": "float"},
-            title="sql_f204bc69",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="sql_a46874a2",
-            sql="order_status IN ('pending', 'shipped', 'delivered', 'returned')",
-            columns={"order_status": "string"},
-            title="sql_a46874a2",
-        ),
+        pa.Check.meshc_rule(rule_id='sql_f204bc69', sql='order_amount >= 0', columns={'order_amount': 'float'}, title='sql_f204bc69'),
+        pa.Check.meshc_rule(rule_id='sql_a46874a2', sql="order_status IN ('pending', 'shipped', 'delivered', 'returned')", columns={'order_status': 'string'}, title='sql_a46874a2'),
     ],
-    name="crm.orders_silver",
+    name='crm.orders_silver',
     strict=False,
 )

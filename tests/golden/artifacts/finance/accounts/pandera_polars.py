@@ -17,84 +17,24 @@ runtime.register()
 
 schema = pa.DataFrameSchema(
     {
-        "account_id": pa.Column(
-            pl.String,
-            nullable=False,
-            checks=[pa.Check.str_contains("^[1-6][0-9]{5}$", title="account_id.pattern")],
-        ),
-        "account_name": pa.Column(
-            pl.String,
-            nullable=False,
-            checks=[pa.Check.str_length(max_value=100, title="account_name.max_length")],
-        ),
-        "account_type": pa.Column(
-            pl.String,
-            nullable=False,
-            checks=[
-                pa.Check.isin(
-                    ["asset", "liability", "equity", "revenue", "expense"],
-                    title="account_type.accepted_values",
-                )
-            ],
-        ),
-        "cost_center": pa.Column(
-            pl.String,
-            nullable=True,
-            checks=[pa.Check.str_contains("^CC-[0-9]{4}$", title="cost_center.pattern")],
-        ),
-        "currency": pa.Column(
-            pl.String,
-            nullable=False,
-            checks=[pa.Check.isin(["USD", "EUR", "GBP"], title="currency.accepted_values")],
-        ),
-        "is_active": pa.Column(pl.Boolean, nullable=False),
-        "opened_on": pa.Column(
-            pl.Date,
-            nullable=False,
-            checks=[
-                pa.Check.ge(datetime.date.fromisoformat("2000-01-01"), title="opened_on.range")
-            ],
-        ),
-        "balance": pa.Column(pl.Decimal(18, 2), nullable=True),
-        "bank_account_iban": pa.Column(
-            pl.String,
-            nullable=True,
-            checks=[
-                pa.Check.str_contains(
-                    "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$", title="bank_account_iban.pattern"
-                )
-            ],
-        ),
-        "updated_at": pa.Column(pl.Datetime("us", "UTC"), nullable=False),
+        'account_id': pa.Column(pl.String, nullable=False, checks=[pa.Check.str_contains('^[1-6][0-9]{5}$', title='account_id.pattern')]),
+        'account_name': pa.Column(pl.String, nullable=False, checks=[pa.Check.str_length(max_value=100, title='account_name.max_length')]),
+        'account_type': pa.Column(pl.String, nullable=False, checks=[pa.Check.isin(['asset', 'liability', 'equity', 'revenue', 'expense'], title='account_type.accepted_values')]),
+        'cost_center': pa.Column(pl.String, nullable=True, checks=[pa.Check.str_contains('^CC-[0-9]{4}$', title='cost_center.pattern')]),
+        'currency': pa.Column(pl.String, nullable=False, checks=[pa.Check.isin(['USD', 'EUR', 'GBP'], title='currency.accepted_values')]),
+        'is_active': pa.Column(pl.Boolean, nullable=False),
+        'opened_on': pa.Column(pl.Date, nullable=False, checks=[pa.Check.ge(datetime.date.fromisoformat('2000-01-01'), title='opened_on.range')]),
+        'balance': pa.Column(pl.Decimal(18, 2), nullable=True),
+        'bank_account_iban': pa.Column(pl.String, nullable=True, checks=[pa.Check.str_contains('^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$', title='bank_account_iban.pattern')]),
+        'updated_at': pa.Column(pl.Datetime("us", "UTC"), nullable=False),
     },
     checks=[
-        pa.Check.meshc_unique(
-            rule_id="account_id.unique", columns=["account_id"], title="account_id.unique"
-        ),
-        pa.Check.meshc_rule(
-            rule_id="account_number_matches_type",
-            sql="CASE WHEN account_type = 'asset' THEN account_id LIKE '1%'\n     WHEN account_type = 'liability' THEN account_id LIKE '2%'\n     WHEN account_type = 'equity' THEN account_id LIKE '3%'\n     WHEN account_type = 'revenue' THEN account_id LIKE '4%'\n     ELSE SUBSTRING(account_id, 1, 1) IN ('5', '6') END",
-            columns={"account_id": "string", "account_type": "string"},
-            title="account_number_matches_type",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="iban_only_on_asset_accounts",
-            sql="bank_account_iban IS NULL OR account_type = 'asset'",
-            columns={"account_type": "string", "bank_account_iban": "string"},
-            title="iban_only_on_asset_accounts",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="sql_0c7cf188",
-            sql="UPPER(currency) = currency",
-            columns={"currency": "string"},
-            title="sql_0c7cf188",
-        ),
-        pa.Check.meshc_unique(
-            rule_id="unique_name_per_cost_center",
-            columns=["account_name", "cost_center"],
-            title="unique_name_per_cost_center",
-        ),
+        pa.Check.meshc_unique(rule_id='account_id.unique', columns=['account_id'], title='account_id.unique'),
+        pa.Check.meshc_rule(rule_id='account_number_matches_type', sql="CASE WHEN account_type = 'asset' THEN account_id LIKE '1%'\n     WHEN account_type = 'liability' THEN account_id LIKE '2%'\n     WHEN account_type = 'equity' THEN account_id LIKE '3%'\n     WHEN account_type = 'revenue' THEN account_id LIKE '4%'\n     ELSE SUBSTRING(account_id, 1, 1) IN ('5', '6') END", columns={'account_id': 'string', 'account_type': 'string'}, title='account_number_matches_type'),
+        pa.Check.meshc_rule(rule_id='iban_only_on_asset_accounts', sql="bank_account_iban IS NULL OR account_type = 'asset'", columns={'account_type': 'string', 'bank_account_iban': 'string'}, title='iban_only_on_asset_accounts'),
+        pa.Check.meshc_rule(rule_id='sql_0c7cf188', sql='UPPER(currency) = currency', columns={'currency': 'string'}, title='sql_0c7cf188'),
+        pa.Check.meshc_unique(rule_id='unique_name_per_cost_center', columns=['account_name', 'cost_center'], title='unique_name_per_cost_center'),
     ],
-    name="finance.accounts",
+    name='finance.accounts',
     strict=False,
 )

@@ -17,88 +17,28 @@ runtime.register()
 
 schema = pa.DataFrameSchema(
     {
-        "account_id": pa.Column(T.StringType(), nullable=False),
-        "account_name": pa.Column(T.StringType(), nullable=False),
-        "account_type": pa.Column(
-            T.StringType(),
-            nullable=False,
-            checks=[
-                pa.Check.isin(
-                    ["asset", "liability", "equity", "revenue", "expense"],
-                    title="account_type.accepted_values",
-                )
-            ],
-        ),
-        "cost_center": pa.Column(T.StringType(), nullable=True),
-        "currency": pa.Column(
-            T.StringType(),
-            nullable=False,
-            checks=[pa.Check.isin(["USD", "EUR", "GBP"], title="currency.accepted_values")],
-        ),
-        "is_active": pa.Column(T.BooleanType(), nullable=False),
-        "opened_on": pa.Column(
-            T.DateType(),
-            nullable=False,
-            checks=[
-                pa.Check.ge(datetime.date.fromisoformat("2000-01-01"), title="opened_on.range")
-            ],
-        ),
-        "balance": pa.Column(T.DecimalType(18, 2), nullable=True),
-        "bank_account_iban": pa.Column(T.StringType(), nullable=True),
-        "updated_at": pa.Column(T.TimestampType(), nullable=False),
+        'account_id': pa.Column(T.StringType(), nullable=False),
+        'account_name': pa.Column(T.StringType(), nullable=False),
+        'account_type': pa.Column(T.StringType(), nullable=False, checks=[pa.Check.isin(['asset', 'liability', 'equity', 'revenue', 'expense'], title='account_type.accepted_values')]),
+        'cost_center': pa.Column(T.StringType(), nullable=True),
+        'currency': pa.Column(T.StringType(), nullable=False, checks=[pa.Check.isin(['USD', 'EUR', 'GBP'], title='currency.accepted_values')]),
+        'is_active': pa.Column(T.BooleanType(), nullable=False),
+        'opened_on': pa.Column(T.DateType(), nullable=False, checks=[pa.Check.ge(datetime.date.fromisoformat('2000-01-01'), title='opened_on.range')]),
+        'balance': pa.Column(T.DecimalType(18, 2), nullable=True),
+        'bank_account_iban': pa.Column(T.StringType(), nullable=True),
+        'updated_at': pa.Column(T.TimestampType(), nullable=False),
     },
     checks=[
-        pa.Check.meshc_rule(
-            rule_id="account_id.pattern",
-            sql="REGEXP_LIKE(account_id, '^[1-6][0-9]{5}$')",
-            columns={"account_id": "string"},
-            title="account_id.pattern",
-        ),
-        pa.Check.meshc_unique(
-            rule_id="account_id.unique", columns=["account_id"], title="account_id.unique"
-        ),
-        pa.Check.meshc_rule(
-            rule_id="account_name.max_length",
-            sql="LENGTH(account_name) <= 100",
-            columns={"account_name": "string"},
-            title="account_name.max_length",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="cost_center.pattern",
-            sql="REGEXP_LIKE(cost_center, '^CC-[0-9]{4}$')",
-            columns={"cost_center": "string"},
-            title="cost_center.pattern",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="bank_account_iban.pattern",
-            sql="REGEXP_LIKE(bank_account_iban, '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$')",
-            columns={"bank_account_iban": "string"},
-            title="bank_account_iban.pattern",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="account_number_matches_type",
-            sql="CASE WHEN account_type = 'asset' THEN account_id LIKE '1%'\n     WHEN account_type = 'liability' THEN account_id LIKE '2%'\n     WHEN account_type = 'equity' THEN account_id LIKE '3%'\n     WHEN account_type = 'revenue' THEN account_id LIKE '4%'\n     ELSE SUBSTRING(account_id, 1, 1) IN ('5', '6') END",
-            columns={"account_id": "string", "account_type": "string"},
-            title="account_number_matches_type",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="iban_only_on_asset_accounts",
-            sql="bank_account_iban IS NULL OR account_type = 'asset'",
-            columns={"account_type": "string", "bank_account_iban": "string"},
-            title="iban_only_on_asset_accounts",
-        ),
-        pa.Check.meshc_rule(
-            rule_id="sql_0c7cf188",
-            sql="UPPER(currency) = currency",
-            columns={"currency": "string"},
-            title="sql_0c7cf188",
-        ),
-        pa.Check.meshc_unique(
-            rule_id="unique_name_per_cost_center",
-            columns=["account_name", "cost_center"],
-            title="unique_name_per_cost_center",
-        ),
+        pa.Check.meshc_rule(rule_id='account_id.pattern', sql="REGEXP_LIKE(account_id, '^[1-6][0-9]{5}$')", columns={'account_id': 'string'}, title='account_id.pattern'),
+        pa.Check.meshc_unique(rule_id='account_id.unique', columns=['account_id'], title='account_id.unique'),
+        pa.Check.meshc_rule(rule_id='account_name.max_length', sql='LENGTH(account_name) <= 100', columns={'account_name': 'string'}, title='account_name.max_length'),
+        pa.Check.meshc_rule(rule_id='cost_center.pattern', sql="REGEXP_LIKE(cost_center, '^CC-[0-9]{4}$')", columns={'cost_center': 'string'}, title='cost_center.pattern'),
+        pa.Check.meshc_rule(rule_id='bank_account_iban.pattern', sql="REGEXP_LIKE(bank_account_iban, '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$')", columns={'bank_account_iban': 'string'}, title='bank_account_iban.pattern'),
+        pa.Check.meshc_rule(rule_id='account_number_matches_type', sql="CASE WHEN account_type = 'asset' THEN account_id LIKE '1%'\n     WHEN account_type = 'liability' THEN account_id LIKE '2%'\n     WHEN account_type = 'equity' THEN account_id LIKE '3%'\n     WHEN account_type = 'revenue' THEN account_id LIKE '4%'\n     ELSE SUBSTRING(account_id, 1, 1) IN ('5', '6') END", columns={'account_id': 'string', 'account_type': 'string'}, title='account_number_matches_type'),
+        pa.Check.meshc_rule(rule_id='iban_only_on_asset_accounts', sql="bank_account_iban IS NULL OR account_type = 'asset'", columns={'account_type': 'string', 'bank_account_iban': 'string'}, title='iban_only_on_asset_accounts'),
+        pa.Check.meshc_rule(rule_id='sql_0c7cf188', sql='UPPER(currency) = currency', columns={'currency': 'string'}, title='sql_0c7cf188'),
+        pa.Check.meshc_unique(rule_id='unique_name_per_cost_center', columns=['account_name', 'cost_center'], title='unique_name_per_cost_center'),
     ],
-    name="finance.accounts",
+    name='finance.accounts',
     strict=False,
 )

@@ -21,6 +21,14 @@ def bind_check(check: ck.RowCheck, now: dt.datetime) -> ck.RowCheck:
     return check
 
 
+def plan_columns(compiled: ck.CompiledContract) -> tuple[ColumnSpec, ...]:
+    """The columns a run reads: declared fields, then the undeclared ones rules read (as text)."""
+    fields = compiled.contract.fields
+    return tuple(ColumnSpec(f.name, f.type) for f in fields) + tuple(
+        ColumnSpec(name, STRING) for name in compiled.implicit_columns
+    )
+
+
 def build_plan(
     compiled: ck.CompiledContract,
     *,
@@ -31,9 +39,7 @@ def build_plan(
     """The plan for one dataset; `now` (timezone-aware, UTC) defaults to the current time."""
     contract = compiled.contract
     now = now or dt.datetime.now(dt.timezone.utc)
-    columns = tuple(ColumnSpec(f.name, f.type) for f in contract.fields) + tuple(
-        ColumnSpec(name, STRING) for name in compiled.implicit_columns
-    )
+    columns = plan_columns(compiled)
     checks = tuple(bind_check(c, now) for c in (*compiled.evaluable_row_checks, *extra_checks))
     source = contract.source
     return ValidationPlan(

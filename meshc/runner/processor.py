@@ -24,7 +24,7 @@ from meshc.engines.registry import DEFAULT_ENGINE, get_engine
 from meshc.errors import IntegrityError, SourceError
 from meshc.rules import checks as ck
 from meshc.runner.dataset_checks import DatasetResult, evaluate_dataset_checks
-from meshc.runner.plan import build_plan
+from meshc.runner.plan import build_plan, plan_columns
 
 Progress = Callable[[str], None]
 
@@ -145,7 +145,7 @@ class DataProcessor:
             resolved.format,
             delimiter=src.delimiter if src else ",",
             header=src.header if src else True,
-            text_columns=[c.name for c in self._plan_columns()],
+            text_columns=[c.name for c in plan_columns(self.compiled)],
         )
         inputs = [
             {"namespace": "file", "name": str(Path(p).resolve()), "format": resolved.format}
@@ -181,9 +181,6 @@ class DataProcessor:
                 "(--source PATH, or run_source(source=...))"
             )
         return self.contract.source.path
-
-    def _plan_columns(self) -> list[Any]:
-        return list(build_plan(self.compiled).columns)
 
     def _plan(self, run_id: str, source: str, now: dt.datetime) -> ValidationPlan:
         from meshc.runner.lineage import lineage_columns

@@ -332,58 +332,13 @@ def rules(family: st.SearchStrategy[ir.Expr]) -> st.SearchStrategy[list[ir.Expr]
 
 
 def show(e: ir.Expr) -> str:
-    """SQL-like text of a generated tree, for failure messages (not parsed back)."""
-    if isinstance(e, ir.Col):
-        return e.name
-    if isinstance(e, ir.Lit):
-        if e.value is None:
-            return "NULL"
-        if isinstance(e.value, str):
-            return "'" + e.value.replace("'", "''") + "'"
-        if isinstance(e.value, dt.date):
-            return f"DATE '{e.value.isoformat()}'"
-        return repr(e.value)
-    if isinstance(e, ir.Compare):
-        return f"({show(e.left)} {e.op} {show(e.right)})"
-    if isinstance(e, (ir.And, ir.Or)):
-        return f"({show(e.left)} {type(e).__name__.upper()} {show(e.right)})"
-    if isinstance(e, ir.Not):
-        return f"NOT {show(e.operand)}"
-    if isinstance(e, ir.IsNull):
-        return f"({show(e.operand)} IS {'NOT ' if e.negated else ''}NULL)"
-    if isinstance(e, ir.InList):
-        values = ", ".join(map(show, e.values))
-        return f"({show(e.operand)} {'NOT ' if e.negated else ''}IN ({values}))"
-    if isinstance(e, ir.Between):
-        neg = "NOT " if e.negated else ""
-        return f"({show(e.operand)} {neg}BETWEEN {show(e.low)} AND {show(e.high)})"
-    if isinstance(e, ir.RegexSearch):
-        flag = "(?i)" if e.case_insensitive else ""
-        return f"REGEXP_LIKE({show(e.operand)}, '{flag}{e.pattern}')"
-    if isinstance(e, ir.Arith):
-        return f"({show(e.left)} {e.op} {show(e.right)})"
-    if isinstance(e, ir.Neg):
-        return f"-{show(e.operand)}"
-    if isinstance(e, ir.Case):
-        whens = " ".join(f"WHEN {show(c)} THEN {show(v)}" for c, v in e.whens)
-        return f"CASE {whens} ELSE {show(e.default)} END"
-    if isinstance(e, ir.Coalesce):
-        return f"COALESCE({', '.join(map(show, e.args))})"
-    if isinstance(e, ir.Concat):
-        return f"CONCAT({', '.join(map(show, e.args))})"
-    if isinstance(e, ir.StrFn):
-        return f"{e.fn.upper()}({show(e.operand)})"
-    if isinstance(e, ir.Substring):
-        tail = "" if e.length is None else f", {e.length}"
-        return f"SUBSTRING({show(e.operand)}, {e.start}{tail})"
-    if isinstance(e, ir.DateAdd):
-        return f"({show(e.operand)} + INTERVAL '{e.amount}' {e.unit.upper()})"
-    if isinstance(e, ir.DateDiffDays):
-        return f"({show(e.left)} - {show(e.right)})"
-    return repr(e)
+    """The tree as DuckDB SQL, for failure messages: meshc's own renderer, not a second printer."""
+    from meshc.engines._duckdb import sqlbuild
+    from meshc.engines._duckdb.translate import translate
+
+    return sqlbuild.render(translate(e))
 
 
-# -- running ----------------------------------------------------------------------------------
 def plan_for(exprs: Sequence[ir.Expr]) -> ValidationPlan:
     checks = tuple(
         SqlRule(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,15 +158,29 @@ def test_compile_imports_neither_pandera_nor_gx(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "engine,validator", [("pandas", "pandera"), ("polars", "pandera"), ("pandas", "gx")]
 )
-def test_run_confirms_the_split_with_compiled_artifacts(engine: str, validator: str) -> None:
+def test_run_through_compiled_artifacts_gives_the_native_split(engine: str, validator: str) -> None:
     from meshc import DataProcessor
 
     seed = ROOT / "examples" / "seed"
-    result = DataProcessor(seed / "orders.yaml", engine=engine, validator=validator).run_source(
+    now = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    native = DataProcessor(seed / "orders.yaml", engine=engine, now=now).run_source(
         seed / "orders.csv", write=False
     )
-    assert result.report["validator"] == validator
-    assert (result.rows_valid, result.rows_quarantined) == (7, 5)
+    judged = DataProcessor(
+        seed / "orders.yaml", engine=engine, validator=validator, now=now
+    ).run_source(seed / "orders.csv", write=False)
+    assert judged.report["validator"] == validator
+    assert judged.report["validator_native_checks"] == []
+    assert (judged.rows_valid, judged.rows_quarantined) == (7, 5)
+    assert judged.failures == native.failures
+    assert _data(judged.quarantine_arrow()) == _data(native.quarantine_arrow())
+    assert _data(judged.valid_arrow()) == _data(native.valid_arrow())
+
+
+def _data(table: Any) -> list[dict[str, Any]]:
+    """Rows without the per-run lineage values (run id, time)."""
+    drop = {"_meshc_run_id", "_meshc_processed_at"}
+    return [{k: v for k, v in row.items() if k not in drop} for row in table.to_pylist()]
 
 
 def test_validator_refuses_engines_without_row_level_results() -> None:
@@ -178,21 +194,59 @@ def test_validator_refuses_engines_without_row_level_results() -> None:
         )
 
 
-def test_a_disagreeing_artifact_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_artifacts_verdicts_decide_the_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The split is built from the artifact's verdicts, not recomputed natively: a verdict the
+    artifact adds (row 0 breaking the amount rule) quarantines that row with that reason."""
     import meshc.validators as validators
     from meshc import DataProcessor
-    from meshc.errors import IntegrityError
 
     real = validators.validate_with
 
-    def one_more_failure(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def one_more_failure(*args: Any, **kwargs: Any) -> dict[int, list[str]]:
         failures = real(*args, **kwargs)
-        failures.setdefault(0, []).append("sql_f204bc69")  # pretend row 0 broke the amount rule
+        failures.setdefault(0, []).append("sql_f204bc69")
         return failures
 
     monkeypatch.setattr(validators, "validate_with", one_more_failure)
     seed = ROOT / "examples" / "seed"
-    with pytest.raises(IntegrityError, match="disagree"):
-        DataProcessor(seed / "orders.yaml", engine="pandas", validator="pandera").run_source(
-            seed / "orders.csv", write=False
-        )
+    result = DataProcessor(seed / "orders.yaml", engine="pandas", validator="pandera").run_source(
+        seed / "orders.csv", write=False
+    )
+    assert (result.rows_valid, result.rows_quarantined) == (6, 6)
+    first = next(r for r in result.quarantine_arrow().to_pylist() if r["order_id"] == "ORD-1001")
+    assert [r["rule_id"] for r in first["_meshc_reasons"]] == ["sql_f204bc69"]
+    assert result.rows_in == result.rows_valid + result.rows_quarantined
+
+
+def test_cli_run_with_validator_reports_what_judged_the_rows() -> None:
+    seed = ROOT / "examples" / "seed"
+    args = ["run", "-c", str(seed / "orders.yaml"), "--source", str(seed / "orders.csv")]
+    args += ["--engine", "pandas", "--validator", "gx", "--no-write"]
+    out = run_meshc(*args, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["validator"] == "gx"
+    assert data["validator_native_checks"] == []
+    assert data["rows"] == {"in": 12, "valid": 7, "quarantined": 5}
+    text = run_meshc(*args)
+    assert text.returncode == 0, text.stderr
+    assert "judged by the compiled gx artifacts" in text.stdout
+
+
+def test_cli_validator_on_an_engine_without_row_level_results_exits_2() -> None:
+    seed = ROOT / "examples" / "seed"
+    out = run_meshc(
+        "run",
+        "-c",
+        str(seed / "orders.yaml"),
+        "--source",
+        str(seed / "orders.csv"),
+        "--engine",
+        "polars",
+        "--validator",
+        "gx",
+        "--no-write",
+    )
+    assert out.returncode == 2
+    assert "gives row-level results on pandas and spark, not on polars" in out.stderr
+    assert "Traceback" not in out.stderr

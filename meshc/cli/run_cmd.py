@@ -98,8 +98,9 @@ def register(app: typer.Typer) -> None:
         validator: Validator = typer.Option(
             None,
             "--validator",
-            help="Also judge every row through the compiled pandera or gx artifacts "
-            "(pandas/polars; gx: pandas); exit 2 if they disagree with meshc.",
+            help="Judge rows with the compiled pandera schema (pandas, polars) or gx suite "
+            "(pandas, spark) instead of meshc's own expressions; rules the artifact cannot "
+            "express are judged natively and named in the report.",
         ),
     ) -> None:
         """Validate a source: valid rows to the output, failing rows to the quarantine with reasons.

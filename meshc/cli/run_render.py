@@ -25,6 +25,12 @@ def render_text(
         f"  rows in {rows['in']:,} · valid {rows['valid']:,} · quarantined {rows['quarantined']:,}"
         f" · pass rate {report['pass_rate']:.2%} · {report['elapsed_seconds']:.2f}s"
     )
+    if report.get("validator", "native") != "native":
+        native = report.get("validator_native_checks") or []
+        console.print(
+            f"  judged by the compiled [cyan]{report['validator']}[/cyan] artifacts"
+            + (f"; natively (not expressible there): {esc(', '.join(native))}" if native else "")
+        )
     table = Table(
         "rule",
         "kind",

@@ -173,7 +173,7 @@ def not_rule_condition(predicate: ir.Expr, kind: str) -> str:
         from meshc.engines._duckdb.sqlbuild import paren
 
         return render_expression(exp.Not(this=paren(expression_tree(predicate, "spark"))), "spark")
-    return f"~({_PandasQuery().pred(predicate)})"
+    return _PandasQuery().violates(predicate)
 
 
 def _dataset(check: ck.DatasetCheck, kind: str) -> dict[str, Any]:
@@ -260,24 +260,63 @@ def emit_suite(compiled: ck.CompiledContract, kind: str) -> tuple[str, list[Gap]
 
 
 class _PandasQuery:
-    """The IR as `DataFrame.query` text (python engine). Nullable dtypes make `~`, `&`, `|` Kleene,
-    and the query drops rows whose condition is NA, so NULL is not a violation."""
+    """The IR as `DataFrame.query` text (python engine), in two-valued form.
+
+    `DataFrame.query` keeps a row whose condition is NA when the mask is Arrow-backed, so the text
+    never lets NA reach the mask: every predicate is rendered as the pair (is TRUE, is FALSE),
+    each a plain boolean. A comparison is TRUE or FALSE only when every column it reads is not
+    null (Kleene `&` with a FALSE `notna()` is FALSE, even beside NA); AND, OR and NOT combine the
+    pairs as SQL's three-valued logic does. The row condition of a rule is its "is FALSE" side, so
+    NULL is not a violation, as in meshc."""
 
     _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+    def violates(self, node: ir.Expr) -> str:
+        return self.pair(node)[1]
+
+    def pair(self, node: ir.Expr) -> tuple[str, str]:
+        if isinstance(node, ir.And):
+            (lt, lf), (rt, rf) = self.pair(node.left), self.pair(node.right)
+            return f"({lt} & {rt})", f"({lf} | {rf})"
+        if isinstance(node, ir.Or):
+            (lt, lf), (rt, rf) = self.pair(node.left), self.pair(node.right)
+            return f"({lt} | {rt})", f"({lf} & {rf})"
+        if isinstance(node, ir.Not):
+            true, false = self.pair(node.operand)
+            return false, true
+        if isinstance(node, ir.InList) and any(_is_null(v) for v in node.values):
+            return self.in_with_null(node)
+        if isinstance(node, ir.IsNull):
+            column = self.column(node.operand)
+            null, present = f"{column}.isna()", f"{column}.notna()"
+            return (present, null) if node.negated else (null, present)
+        return self.guarded(self.pred(node), node)
+
+    def in_with_null(self, node: ir.InList) -> tuple[str, str]:
+        """`x IN (.., NULL)` is TRUE on a match and never FALSE (NULL otherwise); NOT IN is the
+        other way round."""
+        listed = tuple(v for v in node.values if not _is_null(v))
+        name = _query_name(ir.columns_of(node)[0]) if ir.columns_of(node) else None
+        if name is None:
+            raise Inexpressible("pandas row conditions need a column in an IN list")
+        never = f"({name}.isna() & {name}.notna())"
+        found = (
+            self.guarded(self.pred(ir.InList(node.operand, listed)), node)[0] if listed else never
+        )
+        return (never, found) if node.negated else (found, never)
+
+    def guarded(self, test: str, node: ir.Expr) -> tuple[str, str]:
+        """A leaf: TRUE/FALSE only where every column it reads is present."""
+        present = " & ".join(f"{_query_name(name)}.notna()" for name in ir.columns_of(node))
+        if not present:
+            return test, f"~{test}"
+        return f"({test} & {present})", f"(~{test} & {present})"
 
     def pred(self, node: ir.Expr) -> str:
         if isinstance(node, ir.Col) and node.ltype.kind is Kind.BOOLEAN:
             return f"({self.column(node)} == True)"
         if isinstance(node, ir.Compare):
             return f"({self.value(node.left)} {self._OPS[node.op]} {self.value(node.right)})"
-        if isinstance(node, ir.And):
-            return f"({self.pred(node.left)} & {self.pred(node.right)})"
-        if isinstance(node, ir.Or):
-            return f"({self.pred(node.left)} | {self.pred(node.right)})"
-        if isinstance(node, ir.Not):
-            return f"~{self.pred(node.operand)}"
-        if isinstance(node, ir.IsNull):
-            return f"{self.column(node.operand)}.{'notna' if node.negated else 'isna'}()"
         if isinstance(node, ir.InList):
             operand = self.value(node.operand)
             found = " | ".join(f"({operand} == {self.value(v)})" for v in node.values)
@@ -296,8 +335,7 @@ class _PandasQuery:
             raise Inexpressible(
                 "pandas row conditions call methods on columns only, not on expressions"
             )
-        name = node.name
-        return name if name.isidentifier() else "`" + name + "`"
+        return _query_name(node.name)
 
     def value(self, node: ir.Expr) -> str:
         if isinstance(node, ir.Col):
@@ -327,3 +365,11 @@ class _PandasQuery:
             f"pandas row conditions cannot express {type(node).__name__}"
             + (f" {node.op}" if isinstance(node, ir.Arith) else "")
         )
+
+
+def _query_name(name: str) -> str:
+    return name if name.isidentifier() else "`" + name + "`"
+
+
+def _is_null(node: ir.Expr) -> bool:
+    return isinstance(node, ir.Lit) and node.value is None

@@ -9,9 +9,11 @@ which). NULL is not a violation (SQL CHECK semantics), exactly as in `meshc run`
     SELECT * EXCLUDE (...), [rule ids of the true flags] AS _meshc_rule_ids FROM checked WHERE ...
 
 The trees come from the DuckDB translator (meshc.engines._duckdb.translate); Spark text is the
-same tree with the few DuckDB-only functions rewritten (`regexp_matches` -> RLIKE, `trunc` before
-an integer cast -> nothing, since Spark's cast truncates) and written with sqlglot's Spark
-generator, which also doubles regex backslashes for Spark string literals.
+same tree with regex searches written as RLIKE and the few DuckDB-only functions rewritten
+(`regexp_full_match` -> an anchored RLIKE, `trunc` before an integer cast -> nothing, since
+Spark's cast truncates), then written with sqlglot's Spark generator, which also doubles regex
+backslashes for Spark string literals. Every Spark pattern goes through `java_pattern`, as in the
+Spark engine, so java.util.regex reads it as RE2/Rust do (`$` -> `\\z`, `(?d)`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from meshc.engines._duckdb import sqlbuild as sb
 from meshc.engines._duckdb.translate import Translator
 from meshc.rules import checks as ck
 from meshc.rules import expr as ir
+from meshc.rules.regex import java_pattern
 
 RULE_IDS = "_meshc_rule_ids"
 DIALECTS = ("duckdb", "spark")
@@ -44,17 +47,22 @@ def flag(index: int) -> str:
     return f"__meshc_v{index}"
 
 
-def translator() -> Translator:
+def translator(dialect: str = "duckdb") -> Translator:
     """The DuckDB translator, plus CURRENT_DATE / CURRENT_TIMESTAMP, which `meshc run` binds to
-    its clock but rendered SQL leaves to the database (whose session time zone then applies)."""
+    its clock but rendered SQL leaves to the database (whose session time zone then applies).
+    For Spark, a regex search is RLIKE with the pattern the Spark engine uses (`java_pattern`)."""
     t = Translator()
     t.handlers[ir.CurrentDate] = lambda _: exp.CurrentDate()
     t.handlers[ir.CurrentTimestamp] = lambda _: exp.CurrentTimestamp()
+    if dialect == "spark":
+        t.handlers[ir.RegexSearch] = lambda n: exp.RegexpLike(
+            this=t(n.operand), expression=sb.string(java_pattern(n.pattern, n.case_insensitive))
+        )
     return t
 
 
 def expression_tree(node: ir.Expr, dialect: str) -> exp.Expression:
-    tree = translator()(node)
+    tree = translator(dialect)(node)
     return to_spark_tree(tree) if dialect == "spark" else tree
 
 
@@ -71,12 +79,10 @@ def to_spark_tree(tree: exp.Expression) -> exp.Expression:
             return node
         name = str(node.this).lower()
         args = node.expressions
-        if name == "regexp_matches":
-            return exp.RegexpLike(this=args[0], expression=args[1])
-        if name == "regexp_full_match":
+        if name == "regexp_full_match":  # the cast pre-checks; RLIKE is a search, so anchor
             pattern = args[1]
             assert isinstance(pattern, exp.Literal)
-            anchored = sb.string(f"^(?:{pattern.this})$")
+            anchored = sb.string(java_pattern(f"^(?:{pattern.this})$"))
             return exp.RegexpLike(this=args[0], expression=anchored)
         if name == "trunc":  # DuckDB's CAST rounds floats; Spark's truncates already
             return args[0]

@@ -73,6 +73,14 @@ class ValidationPlan:
     include_reasons: bool = True
     # lineage column -> value (str, or a tz-aware UTC datetime for _meshc_processed_at); {} = none
     lineage: Mapping[str, Any] = field(default_factory=dict)
+    # check id -> a boolean column of the frame, TRUE where that check fails: the verdict of an
+    # external validator (a compiled Pandera schema or GX suite, `meshc run --validator`) used
+    # instead of the check's predicate. Everything else is unchanged: a row whose input failed its
+    # cast is not judged, counts, split, reasons and layout are the engine's own.
+    verdicts: Mapping[str, str] = field(default_factory=dict)
+    # columns the caller added to the frame (verdicts, row ids): readable, never in any output,
+    # never counted as extra columns
+    internal_columns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -104,6 +112,12 @@ class Engine(Protocol):
 
     def validate(self, frame: Any, plan: ValidationPlan) -> Split:
         """Cast, evaluate every check and split, in one vectorised pass where the engine allows."""
+        ...
+
+    def cast(self, frame: Any, plan: ValidationPlan) -> Any:
+        """The contract columns exactly as `validate` types them (null_values applied; a value
+        that fails its cast is NULL), then the plan's internal columns as they are; rows in source
+        order. What an external validator judges (see meshc.validators)."""
         ...
 
     def aggregate(self, frame: Any, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:

@@ -81,6 +81,38 @@ def portable_regex(pattern: str) -> str:
     return "".join(out)
 
 
+def java_pattern(pattern: str, case_insensitive: bool = False) -> str:
+    """A portable-subset pattern with Rust/RE2 meaning in java.util.regex: (?d) makes only
+    '\\n' a line end for '.', and an unescaped '$' outside a class becomes '\\z' (Java's '$'
+    also matches before a final newline). Case-insensitive matching, by ILIKE or a written (?i),
+    is Unicode-aware (?iu), as in Rust and RE2."""
+    out: list[str] = []
+    in_class = False
+    class_start = 0  # index where a ']' would still be a literal member of the class
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = not (ch == "]" and i > class_start)
+        elif ch == "[":
+            in_class = True
+            class_start = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
+        elif ch == "$":
+            ch = "\\z"
+        elif pattern.startswith("(?i)", i):  # Java folds ASCII only unless told (?u)
+            out.append("(?iu)")
+            i += 4
+            continue
+        out.append(ch)
+        i += 1
+    prefix = "(?diu)" if case_insensitive else "(?d)"
+    return prefix + "".join(out)
+
+
 def like_to_regex(pattern: str, escape: str | None = None) -> str:
     """SQL LIKE pattern -> anchored regex. `%` is any run of characters, `_` exactly one; the
     escape character (none unless ESCAPE is given) makes the next character literal."""

@@ -1,59 +1,70 @@
-"""`--validator pandera|gx`: judge the rows through the compiled artifacts as well.
+"""`--validator pandera|gx`: the compiled artifacts judge the rows instead of meshc's expressions.
 
-The compiled Pandera schema or GX suite evaluates every row; its per-rule failure counts and its
-quarantined-row count must equal the engine's own, or the run fails with an IntegrityError naming
-the rules that differ. The report then says which validator confirmed the split. (The quarantine
-itself is laid out by the engine, so it is identical whichever validator confirmed it.)
+1. the engine casts the source (`Engine.cast`: the very cast `validate` uses),
+2. the compiled Pandera schema or GX suite (the text `meshc compile` writes) judges the typed
+   rows (meshc.validators), giving per-row verdicts,
+3. the verdicts go back into the frame as internal boolean columns, and the engine splits with
+   `plan.verdicts`: quarantine, reasons, counts and report are laid out as in a native run, only
+   each check's judgement comes from the artifacts.
+
+Checks the artifacts do not hold are judged natively and named in the report
+(`validator.native_checks`): rules the library cannot express (listed by `meshc compile`) and
+checks added at run time (governance rules, foreign keys).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
-from meshc.engines.base import Split, cast_rule_id
-from meshc.errors import IntegrityError
+from meshc.engines.base import Engine, Split, ValidationPlan
 from meshc.rules import checks as ck
 
+_VERDICT = "__meshc_verdict_{}"
 
-def confirm_with_artifacts(
+
+def split_with_artifacts(
     validator: str,
     compiled: ck.CompiledContract,
-    engine_name: str,
+    engine: Engine,
     frame: Any,
-    split: Split,
+    plan: ValidationPlan,
     now: dt.datetime,
-) -> dict[str, int]:
-    """Failure counts per rule id according to the artifacts; raises when they disagree."""
-    from meshc.validators import ValidatorUnavailable, validate_with
-    from meshc.validators.frames import typed_frame
+) -> tuple[Split, list[str]]:
+    """The split judged by the compiled `validator`, and the ids of the checks judged natively."""
+    from meshc.validators import require_row_level, validate_with
+    from meshc.validators import rows as vr
 
-    if engine_name not in ("pandas", "polars"):
-        raise ValidatorUnavailable(
-            f"--validator {validator} runs on the pandas and polars engines, not on {engine_name}"
-        )
-    raw = frame.collect() if hasattr(frame, "collect") and engine_name == "polars" else frame
-    typed = typed_frame(engine_name, raw, compiled)
-    failures = validate_with(
-        validator, compiled, engine_name, typed.frame, cast_failed=typed.cast_failed, now=now
+    require_row_level(validator, engine.name)
+    keys = vr.key_columns(engine.name)
+    source = vr.keyed(engine.name, frame)
+    typed = engine.cast(source, replace(plan, internal_columns=keys))
+    failures = validate_with(validator, compiled, engine.name, typed, now=now)
+    judged = _judged_by_artifacts(validator, compiled, engine.name, plan)
+    columns = {cid: _VERDICT.format(i) for i, cid in enumerate(judged)}
+    split = engine.validate(
+        vr.attach(engine.name, source, failures, columns),
+        replace(plan, verdicts=columns, internal_columns=(*keys, *columns.values())),
     )
-    counts: Counter[str] = Counter(rule for rules in failures.values() for rule in rules)
-    for column, mask in typed.cast_failed.items():
-        if mask.any():
-            counts[cast_rule_id(column)] = int(mask.sum())
-    errors = {c.id for c in compiled.row_checks if c.severity == "error"}
-    bad_rows = {i for i, rules in failures.items() if errors & set(rules)}
-    for mask in typed.cast_failed.values():
-        bad_rows |= {int(i) for i in mask.nonzero()[0]}
-    native = {k: v for k, v in split.failures.items() if v}
-    differ = sorted(k for k in set(native) | set(counts) if native.get(k, 0) != counts.get(k, 0))
-    if differ or len(bad_rows) != split.rows_quarantined:
-        detail = ", ".join(
-            f"{k}: {validator} {counts.get(k, 0)} vs meshc {native.get(k, 0)}" for k in differ
-        )
-        raise IntegrityError(
-            f"the compiled {validator} artifacts disagree with meshc: {len(bad_rows)} rows vs "
-            f"{split.rows_quarantined} quarantined" + (f"; {detail}" if detail else "")
-        )
-    return dict(counts)
+    return split, [c.id for c in plan.checks if c.id not in columns]
+
+
+def _judged_by_artifacts(
+    validator: str, compiled: ck.CompiledContract, engine: str, plan: ValidationPlan
+) -> list[str]:
+    """Ids of the plan's checks the artifact holds (plan order). An id the plan holds twice (a
+    run-time check reusing a contract id) stays native: a verdict could not tell them apart."""
+    if validator == "pandera":
+        from meshc.emit.pandera_emit import emit_schema
+
+        _, gaps = emit_schema(compiled, engine)
+    else:
+        from meshc.emit.gx_emit import emit_suite
+
+        _, gaps = emit_suite(compiled, engine)
+    missing = {g.rule_id for g in gaps}
+    held = {c.id for c in compiled.row_checks} - missing
+    counts = Counter(c.id for c in plan.checks)
+    return [c.id for c in plan.checks if c.id in held and counts[c.id] == 1]

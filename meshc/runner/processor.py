@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from meshc.contract import Contract
-from meshc.engines.base import Engine, ValidationPlan
+from meshc.engines.base import Engine, Split, ValidationPlan
 from meshc.engines.registry import DEFAULT_ENGINE, get_engine
 from meshc.errors import IntegrityError, SourceError
 from meshc.rules import checks as ck
@@ -121,7 +121,7 @@ class DataProcessor:
         self.progress = progress or (lambda _msg: None)
         self.extra_checks = extra_checks
         self.upstream_runs = upstream_runs or []  # run records of the inputs (gold contracts)
-        self.validator = validator  # "pandera" | "gx": confirm the split with compiled artifacts
+        self.validator = validator  # "pandera" | "gx": the compiled artifacts judge the rows
 
     # -- entry points ---------------------------------------------------------------------------
     def run_source(
@@ -206,14 +206,7 @@ class DataProcessor:
         plan = self._plan(run_id, source, now)
         self._require_columns(frame, plan)
         self.progress(f"validating with {len(plan.checks)} checks on {self.engine.name}")
-        split = self._validate(frame, plan, stream)
-        if self.validator:
-            from meshc.runner.artifacts import confirm_with_artifacts
-
-            self.progress(f"confirming with the compiled {self.validator} artifacts")
-            confirm_with_artifacts(
-                self.validator, self.compiled, self.engine.name, frame, split, now
-            )
+        split, native_checks = self._validate(frame, plan, stream, now)
         if split.rows_in != split.rows_valid + split.rows_quarantined:
             raise IntegrityError(
                 f"{split.rows_in} source rows but {split.rows_valid} valid + "
@@ -250,15 +243,29 @@ class DataProcessor:
             result, self.compiled, self.engine, source, elapsed=time.perf_counter() - started
         )
         result.report["validator"] = self.validator or "native"
+        if self.validator:
+            result.report["validator_native_checks"] = native_checks
         return result
 
-    def _validate(self, frame: Any, plan: ValidationPlan, stream: bool) -> Any:
-        """An engine with `validate_streaming` (Polars) writes its outputs to spill files in one
-        streaming pass instead of holding them in memory; the others validate as usual."""
+    def _validate(
+        self, frame: Any, plan: ValidationPlan, stream: bool, now: dt.datetime
+    ) -> tuple[Split, list[str]]:
+        """The split, and the checks judged natively. With a validator the compiled artifacts
+        judge the checks they hold (meshc.runner.artifacts); otherwise an engine with
+        `validate_streaming` (Polars) writes its outputs to spill files in one streaming pass
+        instead of holding them in memory, and the others validate as usual."""
+        if self.validator:
+            from meshc.runner.artifacts import split_with_artifacts
+
+            self.progress(f"judging rows with the compiled {self.validator} artifacts")
+            split, native = split_with_artifacts(
+                self.validator, self.compiled, self.engine, frame, plan, now
+            )
+            return split, native
         streaming = getattr(self.engine, "validate_streaming", None) if stream else None
-        return (
-            streaming(frame, plan) if streaming is not None else self.engine.validate(frame, plan)
-        )
+        if streaming is not None:
+            return streaming(frame, plan), [c.id for c in plan.checks]
+        return self.engine.validate(frame, plan), [c.id for c in plan.checks]
 
     def _mask(self, split: Any) -> None:
         """PII masking after the checks (rules see real values) and before anything is written or

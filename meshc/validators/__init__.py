@@ -1,27 +1,23 @@
-"""Validate through the compiled artifacts instead of meshc's native expressions.
+"""Judge typed rows through the compiled artifacts instead of meshc's native expressions.
 
-    failures = validate_with("pandera", compiled, "polars", typed, cast_failed=masks, now=now)
+    failures = validate_with("pandera", compiled, "polars", typed, now=now)
 
-returns row position -> ids of the row checks that row fails, in contract order, warn checks
-included, so the runner can build the same Split as `Engine.validate` (quarantine = rows with a
-failing error check or a cast failure). `typed` holds the contract's typed columns as the engine
-casts them (see meshc.validators.frames.typed_frame). A check that reads a column whose cast
-failed is not judged on that row (docs/semantics.md). Pandera and Great Expectations are imported
-only here, and only when asked for.
+returns row key -> ids of the row checks that row fails (contract order, warn checks included),
+where `typed` is `Engine.cast` of the source and the key is the row position (pandas, Polars) or
+the `_meshc_row_id` column (Spark, see meshc.validators.rows). The runner turns these verdicts
+into the split (meshc.runner.artifacts). Pandera and Great Expectations are imported only here,
+and only when asked for.
 
-| validator | engines               | row-level                                           |
-|-----------|-----------------------|-----------------------------------------------------|
-| pandera   | pandas, polars        | yes                                                 |
-| gx        | pandas, spark         | yes (COMPLETE result format, synthetic row id)      |
+| validator | engines        | row-level                                           |
+|-----------|----------------|-----------------------------------------------------|
+| pandera   | pandas, polars | yes                                                 |
+| gx        | pandas, spark  | yes (COMPLETE result format, synthetic row id)      |
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
 
 from meshc.errors import MeshcError
 from meshc.rules import checks as ck
@@ -38,12 +34,28 @@ def validate_with(
     validator: str,
     compiled: ck.CompiledContract,
     engine_name: str,
-    frame_typed: Any,
+    typed: Any,
     *,
-    cast_failed: Mapping[str, np.ndarray] | None = None,
     now: dt.datetime | None = None,
 ) -> Failures:
-    """Row position -> failing rule ids (contract order) per the compiled `validator` artifacts."""
+    """Row key -> failing rule ids (contract order) per the compiled `validator` artifacts."""
+    require_row_level(validator, engine_name)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    compiled = _bound(compiled, now)
+    if hasattr(typed, "collect") and engine_name == "polars":  # Pandera judges data eagerly
+        typed = typed.collect()
+    try:
+        raw = _run(validator, compiled, engine_name, typed, now)
+    except ImportError as exc:
+        extra = "pandera" if validator == "pandera" else "gx"
+        raise ValidatorUnavailable(
+            f"--validator {validator} needs {exc.name}: pip install 'meshc[{extra}]'"
+        ) from None
+    return _ordered(raw, compiled)
+
+
+def require_row_level(validator: str, engine_name: str) -> None:
+    """Raise ValidatorUnavailable unless `validator` gives row-level results on the engine."""
     engines = VALIDATORS.get(validator)
     if engines is None:
         raise ValidatorUnavailable(
@@ -54,15 +66,6 @@ def validate_with(
             f"--validator {validator} gives row-level results on "
             f"{' and '.join(engines)}, not on {engine_name}"
         )
-    compiled = _bound(compiled, now or dt.datetime.now(dt.timezone.utc))
-    try:
-        raw = _run(validator, compiled, engine_name, frame_typed, now)
-    except ImportError as exc:
-        extra = "pandera" if validator == "pandera" else "gx"
-        raise ValidatorUnavailable(
-            f"--validator {validator} needs {exc.name}: pip install 'meshc[{extra}]'"
-        ) from None
-    return _ordered(_drop_cast_failures(raw, compiled, cast_failed or {}), compiled)
 
 
 def _run(
@@ -90,26 +93,6 @@ def _bound(compiled: ck.CompiledContract, now: dt.datetime) -> ck.CompiledContra
     return replace(compiled, row_checks=tuple(bind_check(c, now) for c in compiled.row_checks))
 
 
-def _drop_cast_failures(
-    failures: Failures, compiled: ck.CompiledContract, cast_failed: Mapping[str, np.ndarray]
-) -> Failures:
-    if not cast_failed:
-        return failures
-    reads = {c.id: c.columns for c in compiled.row_checks}
-    out: Failures = {}
-    for row, ids in failures.items():
-        kept = [
-            i
-            for i in ids
-            if not any(
-                col in cast_failed and bool(cast_failed[col][row]) for col in reads.get(i, ())
-            )
-        ]
-        if kept:
-            out[row] = kept
-    return out
-
-
 def _ordered(failures: Failures, compiled: ck.CompiledContract) -> Failures:
     order = {c.id: i for i, c in enumerate(compiled.row_checks)}
     return {
@@ -118,4 +101,4 @@ def _ordered(failures: Failures, compiled: ck.CompiledContract) -> Failures:
     }
 
 
-__all__ = ["VALIDATORS", "ValidatorUnavailable", "validate_with"]
+__all__ = ["VALIDATORS", "ValidatorUnavailable", "require_row_level", "validate_with"]

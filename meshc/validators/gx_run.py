@@ -1,7 +1,8 @@
 """`--validator gx`: judge a typed frame with the Great Expectations suite `meshc compile` emits.
 
 Runs in an ephemeral context (nothing is written to disk), with the COMPLETE result format and
-the synthetic `_meshc_row_id` column as the unexpected index, so every failing row comes back.
+the synthetic `_meshc_row_id` column as the unexpected index, so every failing row comes back:
+on pandas it is added here (the row position), on Spark the frame already has it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def validate(compiled: ck.CompiledContract, engine: str, frame: Any) -> Failures
     if engine == "pandas":
         data = frame.reset_index(drop=True).assign(**{ROW_ID: range(len(frame))})
         source = context.data_sources.add_pandas("meshc")
-    else:
-        data = _spark_with_row_id(frame)
+    else:  # Spark rows carry their id already (meshc.validators.rows)
+        data = frame
         source = context.data_sources.add_spark("meshc")
     batch = (
         source.add_dataframe_asset("frame")
@@ -50,16 +51,6 @@ def _quiet(context: Any) -> None:
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
     except (ImportError, AttributeError):  # pragma: no cover - older or newer GX
         pass
-
-
-def _spark_with_row_id(frame: Any) -> Any:
-    if ROW_ID in frame.columns:
-        return frame
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    order = Window.orderBy(F.monotonically_increasing_id())
-    return frame.withColumn(ROW_ID, F.row_number().over(order) - 1)
 
 
 def _read(result: Any) -> Failures:

@@ -142,18 +142,27 @@ def run_case(case: Case, engine_name: str) -> tuple[set[str], dict[str, list[str
     )
 
 
-def run_case_outcome(case: Case, engine_name: str) -> Outcome:
+def run_case_outcome(case: Case, engine_name: str, validator: str | None = None) -> Outcome:
     """One case through the full runner (DataProcessor: compile, plan, read, validate, integrity
-    check, dataset rules, report), writing nothing."""
+    check, dataset rules, report), writing nothing; with `validator`, the compiled Pandera schema
+    or GX suite judges the rows (`meshc run --validator`)."""
+    return run_case_result(case, engine_name, validator)[0]
+
+
+def run_case_result(
+    case: Case, engine_name: str, validator: str | None = None
+) -> tuple[Outcome, dict[str, Any]]:
+    """The outcome and the run report."""
     from meshc import DataProcessor
     from meshc.runner.plan import build_plan
 
     engine = engine_for(engine_name)
-    processor = DataProcessor(case.contract_path, engine, now=case.now)
+    processor = DataProcessor(case.contract_path, engine, now=case.now, validator=validator)
     result = processor.run_source(case.input_path, write=False)
     assert result.rows_in == result.rows_valid + result.rows_quarantined
     plan = build_plan(processor.compiled, now=case.now)
-    return replace(extract_outcome(engine, result), spec_order=spec_order(plan))
+    outcome = replace(extract_outcome(engine, result), spec_order=spec_order(plan))
+    return outcome, result.report
 
 
 def spec_order(plan: Any) -> tuple[str, ...]:

@@ -27,14 +27,6 @@ def _params() -> Iterator[object]:
             yield pytest.param(case, engine, marks=marks, id=f"{case.name}-{engine}")
 
 
-@pytest.fixture(scope="session")
-def spark_session() -> Iterator[object]:
-    """The engine's own shared session, started once for every Spark case."""
-    from meshc.engines._spark.session import get_session
-
-    yield get_session()
-
-
 @pytest.mark.parametrize(("case", "engine"), list(_params()))
 def test_case(case: Case, engine: str, request: pytest.FixtureRequest) -> None:
     if engine == "spark":

@@ -60,9 +60,7 @@ class DuckDBEngine:
         return io.read(self.con, paths, fmt, delimiter=delimiter, header=header)
 
     def validate(self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan) -> Split:
-        source = split.Source(
-            self._view(frame), tuple(zip(frame.columns, map(str, frame.types), strict=True))
-        )
+        source = self._source(frame)
         extras = split.check_columns(source, plan)
         table = self._fresh("split")
         create = exp.Create(
@@ -82,6 +80,9 @@ class DuckDBEngine:
             rows_quarantined=rows_quarantined,
             failures=_failures(plan, flags),
         )
+
+    def cast(self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan) -> duckdb.DuckDBPyRelation:
+        return self.con.sql(sb.render(split.cast_query(self._source(frame), plan)))
 
     def aggregate(
         self, frame: duckdb.DuckDBPyRelation, exprs: Mapping[str, ir.Expr]
@@ -120,6 +121,10 @@ class DuckDBEngine:
         connection while a result is only partly fetched)."""
         rows = self.con.execute(sb.render(query)).fetchall()
         return tuple(rows[0])
+
+    def _source(self, frame: duckdb.DuckDBPyRelation) -> split.Source:
+        columns = tuple(zip(frame.columns, map(str, frame.types), strict=True))
+        return split.Source(self._view(frame), columns)
 
     def _view(self, frame: duckdb.DuckDBPyRelation) -> str:
         """Register a relation under a fresh internal name so generated SQL can read it."""

@@ -56,7 +56,7 @@ class Source:
 
 def check_columns(source: Source, plan: ValidationPlan) -> list[str]:
     """The extra source columns; raise SourceError for missing ones (or extras under 'error')."""
-    names = source.names
+    names = [n for n in source.names if n not in plan.internal_columns]
     missing = [c.name for c in plan.columns if c.name not in names]
     if missing:
         raise SourceError(f"source lacks contract column(s): {', '.join(missing)}")
@@ -82,7 +82,7 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
         typed_items += [sb.alias(casted.value, typed(i)), sb.alias(failed, cast_failed(i))]
     translate = Translator(lambda c: sb.col(typed(_position(index, c))))
     checked_items: list[exp.Expression] = [
-        sb.alias(_violation(check, translate, index), violated(j))
+        sb.alias(_violation(check, translate, index, plan), violated(j))
         for j, check in enumerate(plan.checks)
     ]
     flags: list[exp.Expression] = [sb.col(cast_failed(i)) for i in range(len(plan.columns))]
@@ -94,6 +94,19 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
         _stage(checked_items, _stage(typed_items, src, "src"), "typed"),
         "checked",
     )
+
+
+def cast_query(source: Source, plan: ValidationPlan) -> exp.Select:
+    """The typed contract columns (a failed cast is NULL) and the plan's internal columns."""
+    check_columns(source, plan)
+    types = dict(source.columns)
+    items: list[exp.Expression] = []
+    for spec in plan.columns:
+        raw = _null_values(sb.col(spec.name), types[spec.name], plan.null_values)
+        casted = column_cast(raw, types[spec.name], spec.type)
+        items.append(sb.alias(casted.value, spec.name))
+    items += [sb.col(n) for n in plan.internal_columns]
+    return sb.select(*items).from_(exp.Table(this=sb.ident(source.view)))
 
 
 def _stage(items: list[exp.Expression], inner: exp.Select, name: str) -> exp.Select:
@@ -116,13 +129,19 @@ def _null_values(raw: exp.Expression, source_type: str, nulls: Sequence[str]) ->
     return sb.case([(sb.false_when_null(listed), exp.Null())], raw)
 
 
-def _violation(check: RowCheck, translate: Translator, index: dict[str, int]) -> exp.Expression:
-    """FALSE is a violation, NULL is not; a column whose cast failed is not blamed again."""
-    try:
-        predicate = check.predicate
-    except NotImplementedError:
-        raise unsupported(f"check {check.id} ({type(check).__name__})") from None
-    is_false = exp.Not(this=sb.paren(translate(predicate)))
+def _violation(
+    check: RowCheck, translate: Translator, index: dict[str, int], plan: ValidationPlan
+) -> exp.Expression:
+    """FALSE is a violation, NULL is not (or an external validator's verdict says so); a column
+    whose cast failed is not blamed again."""
+    if check.id in plan.verdicts:
+        is_false: exp.Expression = sb.col(plan.verdicts[check.id])
+    else:
+        try:
+            predicate = check.predicate
+        except NotImplementedError:
+            raise unsupported(f"check {check.id} ({type(check).__name__})") from None
+        is_false = exp.Not(this=sb.paren(translate(predicate)))
     parts: list[exp.Expression] = [sb.false_when_null(is_false)]
     parts += [exp.Not(this=sb.col(cast_failed(_position(index, name)))) for name in check.columns]
     return sb.and_all(parts)
@@ -196,7 +215,9 @@ def valid_query(table: str, plan: ValidationPlan, extras: Sequence[str]) -> exp.
 def quarantine_query(table: str, plan: ValidationPlan, source: Source) -> exp.Select:
     # as read, except that null_values ("" by default) are NULL, as on every engine
     items: list[exp.Expression] = [
-        sb.alias(_null_values(sb.col(n), t, plan.null_values), n) for n, t in source.columns
+        sb.alias(_null_values(sb.col(n), t, plan.null_values), n)
+        for n, t in source.columns
+        if n not in plan.internal_columns
     ]
     if plan.include_reasons:
         items.append(sb.alias(sb.col(REASON_LIST), REASONS))

@@ -40,14 +40,18 @@ class PandasEngine:
         return io.read(paths, fmt, delimiter, header)
 
     def validate(self, frame: pd.DataFrame, plan: ValidationPlan) -> Split:
-        predicates = {c.id: translate(c.predicate) for c in plan.checks}  # fail before any work
-        source = frame.reset_index(drop=True)  # literals and masks align on a RangeIndex
+        predicates = {  # fail before any work
+            c.id: translate(c.predicate) for c in plan.checks if c.id not in plan.verdicts
+        }
+        source, internal = _split_internal(frame, plan)
         contract = [c.name for c in plan.columns]
         extra = _check_columns(source, contract, plan)
         missing = _missing_values(source, plan)
         typed, cast_failed = _cast_columns(source, missing, plan)
         env = Env(pd.concat([typed, _as_text(source, missing, extra)], axis=1), len(source))
         failed = {cid: fails(predicate(env)) for cid, predicate in predicates.items()}
+        for cid, column in plan.verdicts.items():
+            failed[cid] = internal[column].fillna(False).to_numpy(dtype=bool)
         for check in plan.checks:  # a value that could not be read is not judged by other checks
             for column in check.columns:
                 if column in cast_failed:
@@ -75,6 +79,12 @@ class PandasEngine:
             rows_quarantined=int(quarantined.sum()),
             failures=failures,
         )
+
+    def cast(self, frame: pd.DataFrame, plan: ValidationPlan) -> pd.DataFrame:
+        source, internal = _split_internal(frame, plan)
+        _check_columns(source, [c.name for c in plan.columns], plan)
+        typed, _ = _cast_columns(source, _missing_values(source, plan), plan)
+        return pd.concat([typed, internal], axis=1)
 
     def aggregate(self, frame: pd.DataFrame, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
         data = frame.reset_index(drop=True)
@@ -104,6 +114,17 @@ def create(**options: object) -> PandasEngine:
 
 
 # -- validate's stages -----------------------------------------------------------------------------
+def _split_internal(frame: pd.DataFrame, plan: ValidationPlan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(source, internal columns), both on a RangeIndex (literals and masks align on it)."""
+    frame = frame.reset_index(drop=True)
+    internal = [c for c in frame.columns if c in plan.internal_columns]
+    if not internal:
+        return frame, frame.iloc[:, :0]
+    source = frame.drop(columns=internal)
+    source.attrs = dict(frame.attrs)
+    return source, frame[internal]
+
+
 def _check_columns(source: pd.DataFrame, contract: list[str], plan: ValidationPlan) -> list[str]:
     """The extra (non-contract) column names; raises for missing or forbidden columns."""
     names = [str(c) for c in source.columns]

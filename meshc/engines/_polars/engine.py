@@ -11,7 +11,7 @@ import polars as pl
 from meshc.engines._polars import io, spill
 from meshc.engines._polars.mask import FrameT, mask_frame
 from meshc.engines._polars.translate import translate
-from meshc.engines._polars.validate import validate, validate_to_files
+from meshc.engines._polars.validate import cast, validate, validate_to_files
 from meshc.engines.base import Split, ValidationPlan
 from meshc.errors import SourceError
 from meshc.rules import expr as ir
@@ -38,6 +38,9 @@ class PolarsEngine:
 
     def validate(self, frame: Frame, plan: ValidationPlan) -> Split:
         return validate(frame, plan)
+
+    def cast(self, frame: Frame, plan: ValidationPlan) -> pl.LazyFrame:
+        return cast(frame, plan)
 
     def validate_streaming(self, frame: Frame, plan: ValidationPlan) -> Split:
         """`validate`, in bounded memory: the outputs are streamed to Parquet spill files and come

@@ -142,7 +142,7 @@ def _flagged(
     layout = _layout(lazy, plan)
     base = _null_mapped(lazy, layout, plan, getattr(frame, TEXT_SOURCE_ATTR, None))
     base = base.with_columns(_typed_and_flags(layout))
-    base = base.with_columns(_check_flags(layout, plan.checks))
+    base = base.with_columns(_check_flags(layout, plan))
     error_flags = [pl.col(cast_flag(c)) for c in layout.can_fail] + [
         pl.col(check_flag(i)) for i, c in enumerate(plan.checks) if c.severity == "error"
     ]
@@ -163,7 +163,7 @@ def _layout(lazy: pl.LazyFrame, plan: ValidationPlan) -> _Layout:
         schema = lazy.collect_schema()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         raise SourceError(f"cannot read the source: {exc}") from exc
-    names = list(schema.names())
+    names = [c for c in schema.names() if c not in plan.internal_columns]
     contract = {spec.name: spec.type for spec in plan.columns}
     missing = [c for c in contract if c not in schema]
     if missing:
@@ -212,7 +212,18 @@ def _typed_and_flags(layout: _Layout) -> list[pl.Expr]:
     return exprs
 
 
-def _check_flags(layout: _Layout, checks: tuple[RowCheck, ...]) -> list[pl.Expr]:
+def cast(frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan) -> pl.LazyFrame:
+    """The typed contract columns (a failed cast is NULL) and the plan's internal columns."""
+    lazy = frame.lazy()
+    layout = _layout(lazy, plan)
+    base = _null_mapped(lazy, layout, plan, getattr(frame, TEXT_SOURCE_ATTR, None))
+    typed = [
+        cast_column(pl.col(c), layout.schema[c], t)[0].alias(c) for c, t in layout.contract.items()
+    ]
+    return base.select(*typed, *plan.internal_columns)
+
+
+def _check_flags(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
     contract = layout.contract
 
     def column(name: str) -> pl.Expr:
@@ -221,10 +232,13 @@ def _check_flags(layout: _Layout, checks: tuple[RowCheck, ...]) -> list[pl.Expr]
 
     translate = Translator(column)
     flags = []
-    for index, check in enumerate(checks):
-        if isinstance(check, ForeignKey):
+    for index, check in enumerate(plan.checks):
+        if check.id in plan.verdicts:
+            violated = pl.col(plan.verdicts[check.id]).fill_null(False)
+        elif isinstance(check, ForeignKey):
             raise unsupported("ForeignKey (evaluated by the runner)")
-        violated = (~translate(check.predicate)).fill_null(False)
+        else:
+            violated = (~translate(check.predicate)).fill_null(False)
         # a column that failed its cast is NULL here; its row is quarantined for the cast only
         failed_inputs = [pl.col(cast_flag(c)) for c in check.columns if c in layout.can_fail]
         if failed_inputs:

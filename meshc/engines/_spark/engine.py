@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from meshc.engines._spark import io
 from meshc.engines._spark.session import get_session
 from meshc.engines._spark.translate import translate
+from meshc.engines._spark.validate import cast as cast_frame
 from meshc.engines._spark.validate import validate as validate_frame
 from meshc.engines.base import Split, ValidationPlan
 from meshc.rules import expr as ir
@@ -45,6 +46,9 @@ class SparkEngine:
 
     def validate(self, frame: DataFrame, plan: ValidationPlan) -> Split:
         return validate_frame(frame, plan)
+
+    def cast(self, frame: DataFrame, plan: ValidationPlan) -> DataFrame:
+        return cast_frame(frame, plan)
 
     def aggregate(self, frame: DataFrame, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
         """One aggregation for all expressions; values come back through Arrow so timestamps

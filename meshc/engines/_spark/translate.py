@@ -23,6 +23,7 @@ from meshc.diagnostics import Diagnostic
 from meshc.engines._spark.cast import LONG_MIN, cast_value, spark_type
 from meshc.errors import UnsupportedConstruct
 from meshc.rules import expr as ir
+from meshc.rules.regex import java_pattern
 from meshc.types import Kind, LogicalType
 
 ColumnResolver = Callable[[str], Column]
@@ -147,33 +148,6 @@ def _between(t: Translator, node: ir.Between) -> Column:
     operand = t(node.operand)
     inside = (operand >= t(node.low)) & (operand <= t(node.high))
     return ~inside if node.negated else inside
-
-
-def java_pattern(pattern: str, case_insensitive: bool = False) -> str:
-    """A portable-subset pattern with Rust/RE2 meaning in java.util.regex: (?d) makes only
-    '\\n' a line end for '.', and an unescaped '$' outside a class becomes '\\z' (Java's '$'
-    also matches before a final newline). Case-insensitive matching is Unicode-aware (?iu)."""
-    out: list[str] = []
-    in_class = False
-    class_start = 0  # index where a ']' would still be a literal member of the class
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = not (ch == "]" and i > class_start)
-        elif ch == "[":
-            in_class = True
-            class_start = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
-        elif ch == "$":
-            ch = "\\z"
-        out.append(ch)
-        i += 1
-    prefix = "(?diu)" if case_insensitive else "(?d)"
-    return prefix + "".join(out)
 
 
 def _regex(t: Translator, node: ir.RegexSearch) -> Column:

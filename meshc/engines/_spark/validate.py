@@ -39,7 +39,7 @@ def _check_failed_name(j: int) -> str:
 
 
 def validate(frame: DataFrame, plan: ValidationPlan) -> Split:
-    source = list(frame.columns)
+    source = [c for c in frame.columns if c not in plan.internal_columns]
     extras = _check_columns(source, plan)
     # A local checkpoint rather than cache(): it is computed once (by the counting job) and
     # reused by both outputs, and unlike a cached plan it can never be matched by a later
@@ -65,6 +65,19 @@ def validate(frame: DataFrame, plan: ValidationPlan) -> Split:
         rows_quarantined=rows_quarantined,
         failures=failures,
     )
+
+
+def cast(frame: DataFrame, plan: ValidationPlan) -> DataFrame:
+    """The typed contract columns (a failed cast is NULL) and the plan's internal columns."""
+    _check_columns([c for c in frame.columns if c not in plan.internal_columns], plan)
+    text_source = getattr(frame, TEXT_SOURCE_ATTR, True)
+    types = {f.name: f.dataType for f in frame.schema.fields}
+    columns = []
+    for spec in plan.columns:
+        raw = _null_mapped(quote(spec.name), types[spec.name], text_source, plan.null_values)
+        typed, ok = cast_column(raw, types[spec.name], spec.type)
+        columns.append(F.when(ok, typed).alias(spec.name))
+    return frame.select(*columns, *(quote(c) for c in plan.internal_columns))
 
 
 def _check_columns(source: list[str], plan: ValidationPlan) -> list[str]:
@@ -97,15 +110,20 @@ def _flag(frame: DataFrame, plan: ValidationPlan, extras: list[str]) -> DataFram
     # violated only when the predicate is FALSE: NULL counts as a pass
     index = {spec.name: i for i, spec in enumerate(plan.columns)}
     failed = [
-        (
-            F.coalesce(~translate(c.predicate, resolver), F.lit(False)) & ~_unreadable(c, index)
-        ).alias(_check_failed_name(j))
+        (_violated(c, plan, resolver) & ~_unreadable(c, index)).alias(_check_failed_name(j))
         for j, c in enumerate(plan.checks)
     ]
     flagged = flagged.select("*", *failed)
     return flagged.select(
         "*", _quarantined(plan).alias(_QUARANTINED), _reasons(plan, names).alias(REASONS)
     )
+
+
+def _violated(check: RowCheck, plan: ValidationPlan, resolver: Any) -> Column:
+    """The predicate is FALSE (NULL is a pass), or an external validator's verdict says so."""
+    if check.id in plan.verdicts:
+        return F.coalesce(quote(plan.verdicts[check.id]), F.lit(False))
+    return F.coalesce(~translate(check.predicate, resolver), F.lit(False))
 
 
 def _unreadable(check: Any, index: dict[str, int]) -> Column:

@@ -10,7 +10,7 @@ WITH checked AS (
     NOT COALESCE(NOT (
       `order_id` IS NULL
     ), TRUE) AS `__meshc_v0`,
-    NOT COALESCE(`order_id` RLIKE '^ORD-[0-9]{7}$', TRUE) AS `__meshc_v1`,
+    NOT COALESCE(`order_id` RLIKE '(?d)^ORD-[0-9]{7}\\z', TRUE) AS `__meshc_v1`,
     NOT COALESCE(
       NOT CASE
         WHEN (

@@ -7,7 +7,7 @@ WITH checked AS (
     NOT COALESCE(NOT (
       `account_id` IS NULL
     ), TRUE) AS `__meshc_v0`,
-    NOT COALESCE(`account_id` RLIKE '^[1-6][0-9]{5}$', TRUE) AS `__meshc_v1`,
+    NOT COALESCE(`account_id` RLIKE '(?d)^[1-6][0-9]{5}\\z', TRUE) AS `__meshc_v1`,
     NOT COALESCE(
       NOT CASE
         WHEN (
@@ -26,7 +26,7 @@ WITH checked AS (
       `account_type` IS NULL
     ), TRUE) AS `__meshc_v5`,
     NOT COALESCE(`account_type` IN ('asset', 'liability', 'equity', 'revenue', 'expense'), TRUE) AS `__meshc_v6`,
-    NOT COALESCE(`cost_center` RLIKE '^CC-[0-9]{4}$', TRUE) AS `__meshc_v7`,
+    NOT COALESCE(`cost_center` RLIKE '(?d)^CC-[0-9]{4}\\z', TRUE) AS `__meshc_v7`,
     NOT COALESCE(NOT (
       `currency` IS NULL
     ), TRUE) AS `__meshc_v8`,
@@ -38,20 +38,20 @@ WITH checked AS (
       `opened_on` IS NULL
     ), TRUE) AS `__meshc_v11`,
     NOT COALESCE(`opened_on` >= CAST('2000-01-01' AS DATE), TRUE) AS `__meshc_v12`,
-    NOT COALESCE(`bank_account_iban` RLIKE '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$', TRUE) AS `__meshc_v13`,
+    NOT COALESCE(`bank_account_iban` RLIKE '(?d)^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\\z', TRUE) AS `__meshc_v13`,
     NOT COALESCE(NOT (
       `updated_at` IS NULL
     ), TRUE) AS `__meshc_v14`,
     NOT COALESCE(
       CASE
         WHEN `account_type` = 'asset'
-        THEN `account_id` RLIKE '^1(?s:.*)$'
+        THEN `account_id` RLIKE '(?d)^1(?s:.*)\\z'
         WHEN `account_type` = 'liability'
-        THEN `account_id` RLIKE '^2(?s:.*)$'
+        THEN `account_id` RLIKE '(?d)^2(?s:.*)\\z'
         WHEN `account_type` = 'equity'
-        THEN `account_id` RLIKE '^3(?s:.*)$'
+        THEN `account_id` RLIKE '(?d)^3(?s:.*)\\z'
         WHEN `account_type` = 'revenue'
-        THEN `account_id` RLIKE '^4(?s:.*)$'
+        THEN `account_id` RLIKE '(?d)^4(?s:.*)\\z'
         ELSE SUBSTRING(`account_id`, 1, 1) IN ('5', '6')
       END,
       TRUE

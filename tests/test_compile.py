@@ -250,3 +250,9 @@ def test_cli_validator_on_an_engine_without_row_level_results_exits_2() -> None:
     assert out.returncode == 2
     assert "gives row-level results on pandas and spark, not on polars" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_validator_with_all_is_refused() -> None:
+    out = run_meshc("run", "--all", "--validator", "gx")
+    assert out.returncode == 2
+    assert "drop --all" in out.stderr

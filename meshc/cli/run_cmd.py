@@ -115,6 +115,10 @@ def register(app: typer.Typer) -> None:
         if run_all:
             from meshc.cli.mesh_cmd import run_project
 
+            if validator:
+                stderr().print("[red]error:[/red] --validator judges one contract; drop --all")
+                raise typer.Exit(2)
+
             statuses = run_project(
                 Path("mesh.yaml"),
                 engine.value if engine else None,
@@ -143,7 +147,9 @@ def register(app: typer.Typer) -> None:
             render_diagnostics_text(exc.diagnostics, 1)
             raise typer.Exit(2) from None
         except MeshcError as exc:
-            err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            from rich.markup import escape
+
+            err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(2) from None
         report = result.report
         if fmt is RunFormat.json:

@@ -18,6 +18,7 @@ carries `meshc_rule_id` and `meshc_scope` (`row` or `dataset`).
 
 from __future__ import annotations
 
+import datetime
 import json
 from decimal import Decimal
 from typing import Any
@@ -286,6 +287,8 @@ class _PandasQuery:
             return false, true
         if isinstance(node, ir.InList) and any(_is_null(v) for v in node.values):
             return self.in_with_null(node)
+        if isinstance(node, (ir.Between, ir.InList)) and _reads_columns_beyond_operand(node):
+            return self.pair(_comparisons(node))  # each comparison guarded by its own columns
         if isinstance(node, ir.IsNull):
             column = self.column(node.operand)
             null, present = f"{column}.isna()", f"{column}.notna()"
@@ -308,8 +311,8 @@ class _PandasQuery:
     def guarded(self, test: str, node: ir.Expr) -> tuple[str, str]:
         """A leaf: TRUE/FALSE only where every column it reads is present."""
         present = " & ".join(f"{_query_name(name)}.notna()" for name in ir.columns_of(node))
-        if not present:
-            return test, f"~{test}"
+        if not present:  # plain Python booleans: `~False` would be -1
+            return test, f"({test} == False)"
         return f"({test} & {present})", f"(~{test} & {present})"
 
     def pred(self, node: ir.Expr) -> str:
@@ -342,6 +345,9 @@ class _PandasQuery:
             return self.column(node)
         if isinstance(node, ir.Lit):
             v = node.value
+            if isinstance(v, datetime.datetime):  # pandas compares timestamps with ISO text
+                utc = v.astimezone(datetime.timezone.utc) if v.tzinfo else v
+                return repr(utc.isoformat())
             if v is None or isinstance(v, Decimal) or not isinstance(v, (str, int, float, bool)):
                 raise Inexpressible(f"pandas row conditions cannot hold a {node.ltype} literal")
             return repr(v)
@@ -373,3 +379,21 @@ def _query_name(name: str) -> str:
 
 def _is_null(node: ir.Expr) -> bool:
     return isinstance(node, ir.Lit) and node.value is None
+
+
+def _reads_columns_beyond_operand(node: ir.Between | ir.InList) -> bool:
+    others = (node.low, node.high) if isinstance(node, ir.Between) else node.values
+    return any(ir.columns_of(v) for v in others)
+
+
+def _comparisons(node: ir.Between | ir.InList) -> ir.Expr:
+    """BETWEEN and IN as the comparisons SQL defines them by (same three-valued result)."""
+    if isinstance(node, ir.Between):
+        inside: ir.Expr = ir.And(
+            ir.Compare(">=", node.operand, node.low), ir.Compare("<=", node.operand, node.high)
+        )
+        return ir.Not(inside) if node.negated else inside
+    found: ir.Expr = ir.Compare("=", node.operand, node.values[0])
+    for value in node.values[1:]:
+        found = ir.Or(found, ir.Compare("=", node.operand, value))
+    return ir.Not(found) if node.negated else found

@@ -103,8 +103,8 @@ def java_pattern(pattern: str, case_insensitive: bool = False) -> str:
             class_start = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
         elif ch == "$":
             ch = "\\z"
-        elif pattern.startswith("(?i)", i):  # Java folds ASCII only unless told (?u)
-            out.append("(?iu)")
+        elif pattern.startswith(("(?i)", "(?i:"), i):  # Java folds ASCII only unless told (?u)
+            out.append("(?iu" + pattern[i + 3])
             i += 4
             continue
         out.append(ch)

@@ -60,12 +60,26 @@ def _read(result: Any) -> Failures:
         meta = config.meta or {}
         if meta.get("meshc_scope") != "row":
             continue
-        if item.exception_info and item.exception_info.get("raised_exception"):
+        problem = _raised(item.exception_info)
+        if problem is not None:
+            raise MeshcError(f"GX could not evaluate {meta.get('meshc_rule_id')}: {problem}")
+        if item.success is False and not item.result.get("unexpected_index_list"):
             raise MeshcError(
-                f"GX could not evaluate {meta.get('meshc_rule_id')}: "
-                f"{item.exception_info.get('exception_message')}"
+                f"GX failed {meta.get('meshc_rule_id')} without naming the failing rows"
             )
         for entry in item.result.get("unexpected_index_list") or []:
             row = entry[ROW_ID] if isinstance(entry, dict) else entry
             out.setdefault(int(row), set()).add(str(meta["meshc_rule_id"]))
     return {i: sorted(ids) for i, ids in out.items()}
+
+
+def _raised(info: Any) -> str | None:
+    """The message of an exception GX caught, whether `exception_info` is flat or (GX 1.x)
+    keyed by metric id; None when nothing was raised."""
+    if not isinstance(info, dict):
+        return None
+    entries = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "an exception was raised")
+    return None

@@ -57,33 +57,35 @@ def validate(compiled: ck.CompiledContract, flavour: str, frame: Any) -> Failure
 def _read_failures(
     schema: Any, compiled: ck.CompiledContract, rows: list[Mapping[str, Any]]
 ) -> Failures:
-    unique_ids = {
-        c.key[0].name: c.id
-        for c in compiled.row_checks
-        if isinstance(c, ck.Unique) and len(c.key) == 1
-    }
+    # the checks the emitter folded into `Column(unique=True)` (pandas: single column, error)
+    unique_ids: dict[str, list[str]] = {}
+    for c in compiled.row_checks:
+        if isinstance(c, ck.Unique) and len(c.key) == 1 and c.severity == "error":
+            unique_ids.setdefault(c.key[0].name, []).append(c.id)
     out: dict[int, set[str]] = {}
     for row in rows:
         index = row.get("index")
-        rule_id = _rule_id(schema, unique_ids, row)
+        rule_ids = _rule_ids(schema, unique_ids, row)
         if index is None or index != index:  # a schema-level failure (dtype, missing column)
             raise MeshcError(
                 f"pandera rejected the frame itself: {row.get('check')} on "
                 f"{row.get('column')} ({row.get('failure_case')})"
             )
-        out.setdefault(int(index), set()).add(rule_id)
+        out.setdefault(int(index), set()).update(rule_ids)
     return {i: sorted(ids) for i, ids in out.items()}
 
 
-def _rule_id(schema: Any, unique_ids: Mapping[str, str], row: Mapping[str, Any]) -> str:
+def _rule_ids(
+    schema: Any, unique_ids: Mapping[str, list[str]], row: Mapping[str, Any]
+) -> list[str]:
     context, column, check = row.get("schema_context"), row.get("column"), str(row.get("check"))
     number = row.get("check_number")
     if context == "DataFrameSchema" and number is not None and number == number:
-        return str(schema.checks[int(number)].title)
+        return [str(schema.checks[int(number)].title)]
     if check == "not_nullable":
-        return f"{column}.required"
+        return [f"{column}.required"]
     if check == "field_uniqueness":
         return unique_ids[str(column)]
     if number is not None and number == number:
-        return str(schema.columns[column].checks[int(number)].title)
+        return [str(schema.columns[column].checks[int(number)].title)]
     raise MeshcError(f"cannot map pandera failure {check!r} on {column!r} to a meshc rule")

@@ -35,6 +35,13 @@ def keyed(engine: str, frame: Any) -> Any:
         return _carry(frame, data)
     from pyspark.sql import functions as F
 
+    if ROW_ID in frame.columns:
+        from meshc.errors import SourceError
+
+        raise SourceError(
+            f"the source has a column named {ROW_ID}, which --validator uses for row ids; "
+            "rename it or run without --validator"
+        )
     ids = frame.withColumn(ROW_ID, F.monotonically_increasing_id()).localCheckpoint(eager=True)
     return _carry(frame, ids)
 

@@ -87,3 +87,11 @@ def test_cast_types_the_contract_columns_and_keeps_internal_ones(engine: Any) ->
     assert typed.column_names == ["id", "amount", VERDICT]
     assert typed.column("amount").to_pylist() == [1, None, 3, 4]
     assert typed.column(VERDICT).to_pylist() == [False, True, True, False]
+
+
+def test_java_patterns_fold_case_by_unicode_for_every_inline_i() -> None:
+    from meshc.rules.regex import java_pattern
+
+    assert java_pattern("(?i)^é$") == "(?d)(?iu)^é\\z"
+    assert java_pattern("a(?i:é)") == "(?d)a(?iu:é)"
+    assert java_pattern("[(?i)]") == "(?d)[(?i)]"  # inside a class it is not a flag

@@ -17,6 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from demo_key import use_demo_masking_key  # noqa: E402
 from generate_landing import generate  # noqa: E402
 
 from meshc import DataProcessor  # noqa: E402
@@ -88,6 +89,7 @@ def main() -> int:
     args = parser.parse_args()
     root = args.root.resolve()
     generate(root, rows=args.rows)
+    use_demo_masking_key()  # a public demo key for `masking: hash`: never for real data
     os.chdir(root)  # contract sources are relative to the project folder
     statuses = run_domains(root)
     from meshc.cli.mesh_render import render_products

@@ -8,6 +8,7 @@ from pathlib import Path
 from meshc.contract import Contract
 from meshc.diagnostics import Diagnostic, Severity
 from meshc.discovery import find_contracts
+from meshc.references import check_references
 
 
 @dataclass
@@ -28,17 +29,16 @@ class CheckResult:
 def run_check(
     args: list[str], *, mesh_path: Path | None = None, base_ref: str | None = None
 ) -> CheckResult:
-    from meshc.loader import collect_contract
-
     files, problems = find_contracts(args)
     result = CheckResult(files=files, diagnostics=list(problems))
     for path in files:
-        contract, diagnostics = collect_contract(path)
+        contract, diagnostics = _collect_isolated(path)
         result.diagnostics.extend(diagnostics)
         if contract is not None:
             result.contracts.append(contract)
     _check_unique_refs(result)
     mesh = _mesh(mesh_path, result)
+    result.diagnostics.extend(check_references(result.contracts, mesh))
     if mesh is not None:
         from meshc.governance import check_policies
 
@@ -50,6 +50,26 @@ def run_check(
 
         result.diagnostics.extend(check_against_base(files, base_ref))
     return result
+
+
+def _collect_isolated(path: Path) -> tuple[Contract | None, list[Diagnostic]]:
+    """One file's findings; a defect in meshc while checking it becomes that file's MC314 error,
+    so it never hides the findings of the other files (and `--format json` still prints)."""
+    from meshc.loader import collect_contract
+
+    try:
+        return collect_contract(path)
+    except Exception as exc:  # a bug in meshc, not in the contract: report it, keep going
+        return None, [
+            Diagnostic(
+                "MC314",
+                f"internal error while checking this file: {type(exc).__name__}: {exc}",
+                str(path),
+                1,
+                1,
+                hint="this is a meshc bug; please report it with the file",
+            )
+        ]
 
 
 def _check_unique_refs(result: CheckResult) -> None:

@@ -18,13 +18,13 @@ def find_contracts(args: list[str]) -> tuple[list[Path], list[Diagnostic]]:
         p = Path(arg)
         if any(ch in arg for ch in "*?["):
             matches = sorted(Path(m) for m in glob.glob(arg, recursive=True))
-            files = [m for m in matches if m.is_file() and _is_yaml(m)]
+            files = [m for m in matches if _is_entry(m) and _is_yaml(m)]
             if not files:
                 problems.append(Diagnostic("MC004", "no contract files match this pattern", arg))
             found.update(dict.fromkeys(files))
         elif p.is_dir():
             files = sorted(
-                f for f in p.rglob("*") if f.is_file() and _is_yaml(f) and _is_candidate(f)
+                f for f in p.rglob("*") if _is_entry(f) and _is_yaml(f) and _is_candidate(f)
             )
             if not files:
                 problems.append(
@@ -43,6 +43,12 @@ def find_contracts(args: list[str]) -> tuple[list[Path], list[Diagnostic]]:
     return list(found), problems
 
 
+def _is_entry(p: Path) -> bool:
+    """Anything but a directory: a FIFO or device named *.yaml is kept so that loading it reports
+    MC006 (never opened here, where reading it would hang or never end)."""
+    return not p.is_dir()
+
+
 def _is_yaml(p: Path) -> bool:
     return p.suffix in (".yaml", ".yml")
 
@@ -57,8 +63,10 @@ def _is_registry(p: Path) -> bool:
     """A registry (meshc registry, bootstrap): top-level `contracts:` and no `info:`."""
     import re
 
+    from meshc.yaml_guard import YamlRefused, read_bounded
+
     try:
-        text = p.read_text("utf-8", errors="replace")
-    except OSError:
-        return False
+        text = read_bounded(p).decode("utf-8", errors="replace")
+    except (OSError, YamlRefused):
+        return False  # not skipped: loading it reports the problem (MC001/MC005/MC006)
     return bool(re.search(r"^contracts:", text, re.M)) and not re.search(r"^info:", text, re.M)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from meshc import schema_validation
+from meshc import partial_check, schema_validation
 from meshc.contract import (
     Contract,
     DatasetRule,
@@ -27,6 +27,7 @@ from meshc.contract import (
 from meshc.diagnostics import Diagnostic
 from meshc.errors import ContractError
 from meshc.located_yaml import Locator, load_yaml_file, load_yaml_text
+from meshc.target_paths import RUN_TIME_CODES, target_problems
 from meshc.types import UnknownType, parse_type
 
 _FORMATS = {
@@ -42,7 +43,7 @@ _FORMATS = {
 def load_contract(path: str | Path, *, compile_rules: bool = True) -> Contract:
     """Load, validate and (by default) compile one contract file; raise on any problem."""
     contract, diagnostics = collect_contract(path, compile_rules=compile_rules)
-    errors = [d for d in diagnostics if d.severity.value == "error"]
+    errors = _blocking(diagnostics)
     if errors or contract is None:
         raise ContractError(errors or diagnostics)
     return contract
@@ -52,10 +53,15 @@ def loads_contract(text: str, path: str = "<memory>") -> Contract:
     """Like load_contract, from YAML text."""
     data, locator = load_yaml_text(text, path)
     contract, diagnostics = _from_data(data, locator, compile_rules=True)
-    errors = [d for d in diagnostics if d.severity.value == "error"]
+    errors = _blocking(diagnostics)
     if errors or contract is None:
         raise ContractError(errors or diagnostics)
     return contract
+
+
+def _blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Errors that stop a load; a target outside the root only stops a run that writes there."""
+    return [d for d in diagnostics if d.severity.value == "error" and d.code not in RUN_TIME_CODES]
 
 
 def collect_contract(
@@ -82,53 +88,24 @@ def _from_data(
             )
         ]
     diagnostics = schema_validation.validate(data, locator)
+    targets = target_problems(data, locator)  # never blocks the model: see meshc.target_paths
     if diagnostics:
         # The model builder assumes schema-valid input; report what we have, but still look for
         # model-level problems (duplicate fields, bad types) in the parts that are well-formed.
         diagnostics.extend(_model_problems(data, locator))
+        diagnostics.extend(partial_check.field_problems(data, locator))
         if compile_rules:
-            diagnostics.extend(_rule_problems_best_effort(data, locator))
-        return None, diagnostics
+            diagnostics.extend(partial_check.rule_problems(data, locator))
+        return None, diagnostics + targets
     contract, problems = build_contract(data, locator)
     diagnostics.extend(problems)
+    if contract is None and compile_rules:  # a bad field must not hide the rules' problems
+        diagnostics.extend(partial_check.rule_problems(data, locator))
     if contract is not None and compile_rules and not problems:
         from meshc.rules.compiler import compile_contract_diagnostics
 
         diagnostics.extend(compile_contract_diagnostics(contract))
-    return contract, diagnostics
-
-
-def _rule_problems_best_effort(data: dict[str, Any], loc: Locator) -> list[Diagnostic]:
-    """When the schema fails, still report rules that cannot compile against the declared columns
-    (syntax, whitelist, unknown columns), so one `meshc check` run shows every problem."""
-    from meshc.rules.sql import RuleProblem, compile_sql
-    from meshc.types import STRING
-
-    model = data.get("model")
-    fields = model.get("fields") if isinstance(model, dict) else None
-    columns: dict[str, Any] = {}
-    for f in fields if isinstance(fields, list) else []:
-        if isinstance(f, dict) and isinstance(f.get("name"), str):
-            try:
-                columns[f["name"]] = parse_type(str(f.get("type")))
-            except UnknownType:
-                columns[f["name"]] = STRING
-    quality = data.get("quality")
-    rules = quality.get("row_rules") if isinstance(quality, dict) else None
-    out = []
-    for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        if not (isinstance(rule, dict) and isinstance(rule.get("sql"), str)):
-            continue
-        try:
-            compile_sql(rule["sql"], columns)
-        except RuleProblem as exc:
-            if exc.code in ("MC301", "MC302", "MC303", "MC304", "MC305"):
-                out.append(
-                    loc.diagnostic(
-                        exc.code, exc.message, ("quality", "row_rules", i, "sql"), hint=exc.hint
-                    )
-                )
-    return out
+    return contract, diagnostics + targets
 
 
 def _model_problems(data: dict[str, Any], loc: Locator) -> list[Diagnostic]:
@@ -231,8 +208,10 @@ def _field(
                     "MC203", f"invalid pattern: {exc}", (*jpath, "pattern"), hint=exc.hint
                 )
             )
+    from meshc.rules.typecheck import bounds_reversed  # compared as the field's type
+
     lo, hi = raw.get("min"), raw.get("max")
-    if lo is not None and hi is not None and type(lo) is type(hi) and lo > hi:
+    if lo is not None and hi is not None and bounds_reversed(lo, hi, logical):
         problems.append(
             loc.diagnostic(
                 "MC204", f"min {lo!r} is greater than max {hi!r}", (*jpath, "min"), hint="swap them"

@@ -13,6 +13,7 @@ from typing import Any
 
 from meshc.diagnostics import Diagnostic
 from meshc.errors import ContractError
+from meshc.yaml_guard import YamlRefused, check_structure, read_bounded
 
 JsonPath = tuple[str | int, ...]
 
@@ -72,10 +73,17 @@ class Locator:
 def load_yaml_text(text: str, path: str) -> tuple[Any, Locator]:
     """Parse YAML text into plain data plus a Locator; syntax errors become MC002."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     yaml = YAML(typ="rt")
     locator = Locator(path=path, text=text)
+    try:
+        check_structure(text, path)  # alias bombs and deep nesting, before anything is composed
+    except YamlRefused as exc:
+        raise ContractError([exc.diagnostic]) from None
+    except YAMLError:
+        pass  # a syntax error: the load below reports it with its location
     try:
         node = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -95,15 +103,33 @@ def load_yaml_text(text: str, path: str) -> tuple[Any, Locator]:
                 )
             ]
         ) from None
+    except ReaderError as exc:  # a control character YAML does not allow
+        at = max(exc.position, 0)
+        line = text.count("\n", 0, at) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise ContractError(
+            [
+                Diagnostic(
+                    "MC002",
+                    f"invalid YAML: character {char!r} is not allowed",
+                    path,
+                    line,
+                    at - (text.rfind("\n", 0, at) + 1) + 1,
+                    hint="remove control characters; YAML files are text",
+                    source_line=locator.line_text(line),
+                )
+            ]
+        ) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
-        raise ContractError([Diagnostic("MC002", f"invalid YAML: {exc}", path)]) from None
+        raise ContractError([Diagnostic("MC002", f"invalid YAML: {exc}", path, 1, 1)]) from None
     return _plain(node, (), locator), locator
 
 
 def load_yaml_file(path: str | Path) -> tuple[Any, Locator]:
-    p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = read_bounded(path)
+    except YamlRefused as exc:
+        raise ContractError([exc.diagnostic]) from None
     except FileNotFoundError:
         raise ContractError(
             [
@@ -115,8 +141,27 @@ def load_yaml_file(path: str | Path) -> tuple[Any, Locator]:
                 )
             ]
         ) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise ContractError([Diagnostic("MC001", f"cannot read file: {exc}", str(path))]) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ContractError(
+            [Diagnostic("MC001", f"cannot read file: {reason}", str(path))]
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ContractError(
+            [
+                Diagnostic(
+                    "MC002",
+                    f"invalid YAML: not UTF-8 text (byte {data[exc.start]:#04x})",
+                    str(path),
+                    line,
+                    exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1,
+                    hint="save the file as UTF-8",
+                )
+            ]
+        ) from None
     return load_yaml_text(text, str(path))
 
 

@@ -88,7 +88,7 @@ def _translate(error: Any, loc: Locator) -> list[Diagnostic]:
         return [
             loc.diagnostic(
                 "MC103",
-                f"invalid value {json.dumps(value)} for {where}",
+                f"invalid value {json.dumps(value, default=str)} for {where}",
                 jpath,
                 hint=hint or f"expected one of: {', '.join(map(str, allowed))}",
             )
@@ -116,7 +116,7 @@ def _unknown_type(value: Any, jpath: JsonPath, loc: Locator) -> Diagnostic:
     hint = did_you_mean(str(value), [*ALIASES, "decimal(p,s)"]) if isinstance(value, str) else None
     return loc.diagnostic(
         "MC201",
-        f"unknown type {json.dumps(value)}",
+        f"unknown type {json.dumps(value, default=str)}",
         jpath,
         hint=hint or "see docs/contract-reference.md#types",
     )
@@ -132,12 +132,12 @@ def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
         if const:
             kinds[const] = branch
     kind = error.instance.get(key)
-    if kind not in kinds:
-        hint = did_you_mean(str(kind), kinds) if isinstance(kind, str) else None
+    if not isinstance(kind, str) or kind not in kinds:  # a list or mapping is never a kind
+        hint = did_you_mean(kind, kinds) if isinstance(kind, str) else None
         return [
             loc.diagnostic(
                 "MC103",
-                f"unknown {key} {json.dumps(kind)}",
+                f"unknown {key} {json.dumps(kind, default=str)}",
                 (*jpath, key) if kind is not None else jpath,
                 at_key=kind is None,
                 hint=hint or f"expected one of: {', '.join(kinds)}",

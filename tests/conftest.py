@@ -24,3 +24,14 @@ def run_meshc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
 @pytest.fixture
 def seed_contract() -> Path:
     return FIXTURES / "seed_orders.yaml"
+
+
+TEST_MASKING_KEY = "meshc-test-masking-key-public-not-a-secret"
+
+
+@pytest.fixture(autouse=True)
+def _masking_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`masking: hash` is a keyed hash and refuses to run without a key: every test (and every CLI
+    subprocess it starts, which inherits the environment) gets this fixed, public test key."""
+    monkeypatch.delenv("MESHC_MASKING_KEY_FILE", raising=False)
+    monkeypatch.setenv("MESHC_MASKING_KEY", TEST_MASKING_KEY)

@@ -71,10 +71,12 @@ def main() -> None:
     exceptions become one clear line on stderr and exit 2, never a traceback."""
     import os
 
+    from meshc.cli.signals import sigterm_exits
     from meshc.errors import MeshcError
 
     try:
-        app()
+        with sigterm_exits():  # SIGTERM: cleanup runs, exit 143
+            app()
     except MeshcError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         root: Path = typer.Option(None, "--root", help="Lakehouse root \\[default: mesh.yaml's]."),
     ) -> None:
         """Run every contract of the mesh in dependency order and print the data-product table.
-        Exit 1 when a data product failed, 2 on errors."""
+        Exit 1 when a data product failed, 2 on errors, 143 on SIGTERM."""
         statuses = run_project(project, engine, root)
         raise typer.Exit(0 if all(s.trust in ("trusted", "degraded") for s in statuses) else 1)
 

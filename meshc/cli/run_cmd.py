@@ -106,7 +106,8 @@ def register(app: typer.Typer) -> None:
         """Validate a source: valid rows to the output, failing rows to the quarantine with reasons.
 
         Exit 0 ok; 1 when a dataset rule or a threshold (--fail-on, quality.max_quarantine_ratio)
-        fails; 2 on errors (bad contract, unreadable source, failed write)."""
+        fails; 2 on errors (bad contract, unreadable source, failed write; nothing is changed);
+        143 when stopped by SIGTERM (nothing is changed, or the whole new pair is in place)."""
         from meshc.cli import run_render
         from meshc.cli.output import stderr
         from meshc.errors import ContractError, MeshcError

@@ -41,19 +41,10 @@ def render_text(
         title_justify="left",
     )
     for r in report["rules"]:
-        color = (
-            "red"
-            if r["failures"] and r["severity"] == "error"
-            else ("yellow" if r["failures"] else "green")
-        )
-        table.add_row(
-            esc(r["id"]),
-            r["kind"],
-            r["severity"],
-            f"[{color}]{r['failures']:,}[/{color}]",
-            esc(r["rule"]),
-        )
+        table.add_row(esc(r["id"]), r["kind"], r["severity"], _failures_cell(r), esc(r["rule"]))
     console.print(table)
+    for w in report.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {esc(w['id'])} {esc(w['message'])}")
     if report["dataset_rules"]:
         ds = Table(
             "dataset rule",
@@ -80,6 +71,16 @@ def render_text(
             console.print(f"  {key} → {esc(path)}")
 
 
+def _failures_cell(rule: dict[str, Any]) -> str:
+    if rule["failures"] is None:  # not evaluated: never shown as a pass
+        return "[yellow]not evaluated[/yellow]"
+    failures = rule["failures"]
+    color = (
+        "red" if failures and rule["severity"] == "error" else ("yellow" if failures else "green")
+    )
+    return f"[{color}]{failures:,}[/{color}]"
+
+
 def _quarantine_table(rows: list[dict[str, Any]], title: str) -> Any:
     from rich.markup import escape as esc
     from rich.table import Table
@@ -101,13 +102,15 @@ def render_junit(report: dict[str, Any]) -> str:
     name = report["contract"]["ref"]
     cases = []
     for r in report["rules"]:
-        failed = r["failures"] > 0 and r["severity"] == "error"
+        failed = r["failures"] is not None and r["failures"] > 0 and r["severity"] == "error"
         body = (
             f"<failure message={quoteattr(str(r['failures']) + ' rows failed')}>"
             f"{escape(r['rule'])}</failure>"
             if failed
             else ""
         )
+        if r["failures"] is None:
+            body = f"<skipped message={quoteattr(r.get('reason') or 'not evaluated')}/>"
         cases.append(
             f"  <testcase classname={quoteattr(name)} name={quoteattr(r['id'])}>{body}</testcase>"
         )
@@ -122,11 +125,12 @@ def render_junit(report: dict[str, Any]) -> str:
             f"  <testcase classname={quoteattr(name)} name={quoteattr(r['id'])}>{body}</testcase>"
         )
     failures = sum("<failure" in c for c in cases)
+    skipped = sum("<skipped" in c for c in cases)
     return "\n".join(
         [
             '<?xml version="1.0" encoding="UTF-8"?>',
             f'<testsuite name={quoteattr("meshc run " + name)} tests="{len(cases)}" '
-            f'failures="{failures}">',
+            f'failures="{failures}" skipped="{skipped}">',
             *cases,
             "</testsuite>",
         ]

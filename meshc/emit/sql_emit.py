@@ -18,6 +18,7 @@ Spark engine, so java.util.regex reads it as RE2/Rust do (`$` -> `\\z`, `(?d)`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlglot import exp
@@ -86,9 +87,38 @@ def to_spark_tree(tree: exp.Expression) -> exp.Expression:
             return exp.RegexpLike(this=args[0], expression=anchored)
         if name == "trunc":  # DuckDB's CAST rounds floats; Spark's truncates already
             return args[0]
+        if name == "try":  # overflow is NULL: Spark's try_* arithmetic where it has one
+            return _spark_try(args[0].transform(rewrite))
+        if name == "regexp_replace":  # back references: DuckDB writes \1, Java $1
+            replacement = args[2]
+            assert isinstance(replacement, exp.Literal)
+            java = re.sub(r"\\([0-9])", r"$\1", replacement.this)
+            return sb.fn("regexp_replace", args[0], args[1], sb.string(java))
         return node
 
     return tree.copy().transform(rewrite)
+
+
+_SPARK_TRY: dict[type[exp.Expression], str] = {
+    exp.Add: "try_add",
+    exp.Sub: "try_subtract",
+    exp.Mul: "try_multiply",
+}
+
+
+def _spark_try(inner: exp.Expression) -> exp.Expression:
+    """DuckDB's `try(a op b)` as Spark's `try_op(a, b)`; -a as try_subtract(0, a), and ABS(a)
+    through it too (ANSI Spark raises on ABS(-2^63))."""
+    if isinstance(inner, exp.Neg):
+        return sb.fn("try_subtract", exp.Literal.number(0), inner.this)
+    if isinstance(inner, exp.Abs):
+        value = inner.this
+        negative = exp.LT(this=sb.paren(value), expression=exp.Literal.number(0))
+        return sb.case([(negative, sb.fn("try_subtract", exp.Literal.number(0), value))], value)
+    name = _SPARK_TRY.get(type(inner))
+    if name is None:
+        return inner
+    return sb.fn(name, inner.this, inner.expression)
 
 
 def render_expression(tree: exp.Expression, dialect: str) -> str:

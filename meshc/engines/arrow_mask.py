@@ -1,15 +1,16 @@
 """PII masking on Arrow arrays (base.MASKING), shared by the engines whose frames are Arrow-backed
-(Polars, pandas). SHA-256 has no Arrow kernel, so `hash` runs hashlib over the distinct values."""
+(Polars, pandas). HMAC-SHA256 has no Arrow kernel, so `hash` runs Python's hmac over the distinct
+values (the key: engines/masking_key.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from meshc.engines.base import REASON_FIELDS, REDACTED
+from meshc.engines.masking_key import keyed_hash, masking_key
 
 
 def mask_array(values: pa.Array | pa.ChunkedArray, method: str) -> pa.Array | pa.ChunkedArray:
@@ -24,11 +25,9 @@ def mask_array(values: pa.Array | pa.ChunkedArray, method: str) -> pa.Array | pa
     if method == "redact":
         return pc.if_else(pc.is_null(text), pa.scalar(None, pa.string()), pa.scalar(REDACTED))
     if method == "hash":
+        key = masking_key()
         distinct = pc.unique(text).drop_null()
-        digests = pa.array(
-            [hashlib.sha256(v.encode("utf-8")).hexdigest() for v in distinct.to_pylist()],
-            pa.string(),
-        )
+        digests = pa.array([keyed_hash(key, v) for v in distinct.to_pylist()], pa.string())
         return pc.take(digests, pc.index_in(text, value_set=distinct))
     if method == "partial":
         length = pc.utf8_length(text)

@@ -9,7 +9,10 @@ The quarantine layout is the same on every engine:
     verbatim and the row can be replayed),
   - `_meshc_reasons`: list<struct<rule_id, rule, column, value, message, severity>> (all strings),
     one entry per failed check of that row, cast failures first, then checks in plan order
-    (left out when `include_reasons` is False),
+    (left out when `include_reasons` is False). `rule` and `message` repeat per failing row and
+    can be long, so each engine holds them once: dictionary-encoded (Polars Categorical, Arrow
+    dictionary, DuckDB ENUM; Spark builds reasons after its checkpoint). Same values for readers;
+    Parquet stores them as strings with dictionary pages,
   - the lineage columns, when the plan has any.
 The valid output holds the contract columns cast to their logical types, then the lineage columns.
 """
@@ -40,7 +43,7 @@ LINEAGE_COLUMNS = (
 
 # The masking functions, identical on every engine (the value is first cast to text):
 MASKING = {
-    "hash": "lower-case hex SHA-256 of the UTF-8 text",
+    "hash": "lower-case hex HMAC-SHA256 of the UTF-8 text, keyed by MESHC_MASKING_KEY(_FILE)",
     "redact": f"the constant {'[REDACTED]'!r}",
     "partial": "'*' for every character but the last four (all '*' when 4 characters or fewer)",
     "nullify": "NULL (the column keeps its type)",

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from meshc.contract import Contract
+from meshc.errors import ContractError
 from meshc.mesh.graph import build_graph
+from meshc.references import check_references
 from meshc.rules import checks as ck
-from meshc.rules import expr as ir
 from meshc.runner.processor import DataProcessor, RunResult
 
 
@@ -56,7 +57,16 @@ def run_mesh(
     extra_checks: Callable[[Contract], tuple[ck.RowCheck, ...]] | None = None,
 ) -> list[ProductStatus]:
     """Run every contract (parents first); a failing contract does not stop the others, but its
-    dependants are reported as errors rather than run on missing data."""
+    dependants are reported as errors rather than run on missing data. A reference that does
+    not resolve (MC211-MC213) is a ContractError before anything runs."""
+    contracts = list(contracts)
+    problems = check_references(contracts)
+    if problems:
+        raise ContractError(problems)
+    if any(f.masking == "hash" for c in contracts for f in c.fields):
+        from meshc.engines.masking_key import masking_key
+
+        masking_key()  # no key: one clear error before anything runs, not one per product
     graph = build_graph(contracts)
     say = progress or (lambda _m: None)
     results: dict[str, RunResult] = {}
@@ -99,14 +109,20 @@ def _run_one(
     results: dict[str, RunResult],
     extra: Callable[[Contract], tuple[ck.RowCheck, ...]] | None,
 ) -> RunResult:
-    checks = _foreign_key_checks(contract, results) + (extra(contract) if extra else ())
+    checks = extra(contract) if extra else ()
     upstream = (
         [_upstream(results[i.ref]) for i in contract.transform.inputs]
         if contract.transform
         else None
     )
     processor = DataProcessor(
-        contract, engine, root=root, now=now, extra_checks=checks, upstream_runs=upstream
+        contract,
+        engine,
+        root=root,
+        now=now,
+        extra_checks=checks,
+        upstream_runs=upstream,
+        parent_runs=results,  # foreign keys are checked against the parents' runs just made
     )
     if contract.transform is None:
         return processor.run_source()
@@ -160,41 +176,3 @@ def _upstream(result: RunResult) -> dict[str, Any]:
 
 def _arrow(result: RunResult) -> Any:
     return result.valid_arrow()
-
-
-def _foreign_key_checks(
-    contract: Contract, results: dict[str, RunResult]
-) -> tuple[ck.RowCheck, ...]:
-    """Each `references` becomes an accepted-values check against the parent's valid keys.
-    (An in-list, not a join: fine for dimension-sized parents; see the issue notes.)"""
-    from meshc.rules.sql import literal_for
-
-    checks: list[ck.RowCheck] = []
-    for f in contract.fields:
-        if not f.references:
-            continue
-        domain, name, column = f.references.split(".")
-        parent = results[f"{domain}.{name}"]
-        keys = _arrow(parent).column(column).drop_null().unique().to_pylist()
-        values = tuple(literal_for(_plain(k), f.type) for k in sorted(keys, key=str))
-        origin = ck.Origin(
-            contract.path,
-            *(contract.locator.value((*f.jpath, "references")) if contract.locator else (0, 0)),
-        )
-        common = ck.CheckMeta(
-            id=f"{f.name}.references",
-            severity="error",
-            rule=f"references {f.references}",
-            origin=origin,
-            description=f"no {f.references} matches this value",
-        )
-        col = ir.Col(f.name, f.type)
-        if values:
-            checks.append(ck.AcceptedValues(column=col, values=values, **common))
-        else:  # an empty parent: every present key is an orphan
-            checks.append(ck.SqlRule(expr=ir.IsNull(col), sql=f"{f.name} IS NULL", **common))
-    return tuple(checks)
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value

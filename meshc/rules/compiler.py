@@ -242,15 +242,33 @@ class _Builder:
         description: str | None,
         jpath: JsonPath,
     ) -> None:
+        undeclared: list[RuleProblem] = []  # columns this rule reads as implicit strings
         while True:
             try:
                 expr = compile_sql(sql, self.columns)
                 break
             except RuleProblem as exc:
+                if exc.column is None and undeclared:
+                    # The type error comes from guessing `string` for an undeclared column:
+                    # the unknown column is the real problem, and the guess is withdrawn.
+                    self.unknown_column(undeclared, jpath)
+                    return
                 if exc.column is None or _looks_like_typo(exc.column, self.columns):
                     self.problem(exc.code, exc.message, jpath, exc.hint, exc.offset)
                     return
-                self.implicit_column(exc, jpath)
+                self.columns[exc.column] = STRING
+                undeclared.append(exc)
+        for guessed in undeclared:
+            self.implicit_column(guessed, jpath)
+        if not any(isinstance(node, ir.Col) for node in expr.walk()):
+            self.problem(
+                "MC318",
+                "this rule reads no column, so it passes or fails every row alike",
+                jpath,
+                hint="compare a column, e.g. `amount > 0`; for a check on the whole dataset "
+                "use quality.dataset_rules",
+            )
+            return
         self.add(
             ck.SqlRule(
                 id=name or rule_id_for(sql),
@@ -268,7 +286,6 @@ class _Builder:
         """A rule reads a column the model does not declare. The seed format allows this, so it is
         a warning: the column is read as a string and must exist in the source at run time."""
         assert exc.column is not None
-        self.columns[exc.column] = STRING
         self.implicit.append(exc.column)
         hint = exc.hint if exc.hint and exc.hint.startswith("did you mean") else None
         self.problem(
@@ -279,6 +296,19 @@ class _Builder:
             hint=(hint + " or " if hint else "") + f"declare '{exc.column}' with its type",
             offset=exc.offset,
             severity=Severity.WARNING,
+        )
+
+    def unknown_column(self, undeclared: list[RuleProblem], jpath: JsonPath) -> None:
+        for exc in undeclared:
+            assert exc.column is not None
+            del self.columns[exc.column]
+        first = undeclared[0]
+        self.problem(
+            "MC305",
+            f"unknown column '{first.column}'",
+            jpath,
+            hint=f"declare '{first.column}' under model.fields with its type",
+            offset=first.offset,
         )
 
     def dataset_rule(self, rule: DatasetRule) -> None:
@@ -308,6 +338,14 @@ class _Builder:
                 rule.jpath,
             )
         elif rule.type == "row_count":
+            if rule.min is not None and rule.max is not None and rule.min > rule.max:
+                self.problem(
+                    "MC204",
+                    f"min {rule.min!r} is greater than max {rule.max!r}",
+                    (*rule.jpath, "min"),
+                    hint="swap them",
+                )
+                return
             self.dataset_checks.append(
                 ck.RowCount(
                     id=rule.name or "row_count",

@@ -11,12 +11,16 @@ from typing import Any
 
 from meshc.diagnostics import did_you_mean
 from meshc.rules import expr as ir
+from meshc.rules.depth import balanced, chain_terms
 from meshc.rules.problems import RuleProblem
 from meshc.rules.regex import RegexProblem, check_regex, like_to_regex, portable_regex
 from meshc.rules.typecheck import (
     MIXED,
     align_timestamp_literal,
     cast_target,
+    check_arity,
+    check_float_literal,
+    check_interval,
     common_type,
     comparable,
     parse_temporal,
@@ -80,8 +84,8 @@ class _Lowering:
             exp.GTE: lambda n: self.compare(">=", n),
             exp.LT: lambda n: self.compare("<", n),
             exp.LTE: lambda n: self.compare("<=", n),
-            exp.And: lambda n: ir.And(self.boolean(n.this), self.boolean(n.expression)),
-            exp.Or: lambda n: ir.Or(self.boolean(n.this), self.boolean(n.expression)),
+            exp.And: lambda n: self.connective(n, ir.And),
+            exp.Or: lambda n: self.connective(n, ir.Or),
             exp.Not: self.not_,
             exp.Is: self.is_,
             exp.In: self.in_,
@@ -163,6 +167,10 @@ class _Lowering:
             )
         return lowered
 
+    def connective(self, node: Any, kind: Callable[[ir.Expr, ir.Expr], ir.Expr]) -> ir.Expr:
+        """A whole AND (or OR) chain at once, as a balanced tree: no stage recurses per term."""
+        return balanced(kind, [self.boolean(term) for term in chain_terms(node)])
+
     # -- leaves ---------------------------------------------------------------------------------
     def column(self, node: Any) -> ir.Expr:
         if node.table:
@@ -203,6 +211,7 @@ class _Lowering:
                     offset=_node_offset(node),
                 )
             return ir.Lit(value, INTEGER)
+        check_float_literal(float(text), text, _node_offset(node))
         return ir.Lit(float(text), FLOAT)
 
     # -- predicates -----------------------------------------------------------------------------
@@ -346,8 +355,11 @@ class _Lowering:
             check_regex(pattern.this)
             regex = portable_regex(pattern.this)
         except RegexProblem as exc:
-            raise RuleProblem(
-                "MC306", f"invalid regex: {exc}", hint=exc.hint, offset=_node_offset(node)
+            raise RuleProblem(  # MC315: valid and portable, but unsafe on Spark
+                exc.code or "MC306",
+                f"invalid regex: {exc}",
+                hint=exc.hint,
+                offset=_node_offset(node),
             ) from None
         return ir.RegexSearch(operand, regex)
 
@@ -415,6 +427,7 @@ class _Lowering:
                 hint="CAST it AS TIMESTAMP first",
                 offset=_node_offset(parent),
             )
+        check_interval(int(text.strip()), unit, _node_offset(node.this))
         return ir.DateAdd(left, sign * int(text.strip()), unit)  # type: ignore[arg-type]
 
     def neg(self, node: Any) -> ir.Expr:
@@ -466,6 +479,7 @@ class _Lowering:
         return ir.Case(whens, typed_null(default, result), result)
 
     def coalesce(self, node: Any) -> ir.Expr:
+        check_arity("COALESCE", 1 + len(node.expressions), _node_offset(node))
         args = tuple(self.lower(a) for a in [node.this, *node.expressions])
         result = common_type([a.type for a in args])
         if result is MIXED:
@@ -530,6 +544,7 @@ class _Lowering:
         )
 
     def concat(self, parts: list[Any], node: Any) -> ir.Expr:
+        check_arity("CONCAT", len(parts), _node_offset(node))
         args = tuple(self.lower(p) for p in parts)
         for a in args:
             self.require_string(a, "CONCAT", node)

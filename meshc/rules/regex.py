@@ -17,16 +17,19 @@ _FORBIDDEN = [
     (re.compile(r"[*+?}]\+"), "possessive quantifiers are not portable"),
     (re.compile(r"\(\?P?<[A-Za-z]"), "named groups are not portable; use a plain group"),
     (re.compile(r"\\[AZzGbB]"), r"\A, \Z, \z, \G, \b and \B differ between engines; use ^ and $"),
-    (re.compile(r"\(\?[a-hj-z]"), "only the (?i) inline flag is portable"),
+    # any other (? form: (?s), (?is), (?im), (?-i)... (the first letter alone let (?is) through)
+    (re.compile(r"\(\?(?![:=!<>]|i[:)]|P<)"), "only the (?i) inline flag is portable"),
     (re.compile(r"\[\[:"), "POSIX classes are not portable; use [a-z] style classes"),
     (re.compile(r"\\[pP]\{"), "unicode property classes are not portable"),
 ]
 
 
 class RegexProblem(ValueError):
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    """`code` is set when the pattern is valid and portable but unsafe on Spark (MC315)."""
+
+    def __init__(self, message: str, hint: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
-        self.hint = hint
+        self.hint, self.code = hint, code
 
 
 def check_regex(pattern: str) -> None:
@@ -38,6 +41,12 @@ def check_regex(pattern: str) -> None:
     for bad, why in _FORBIDDEN:
         if bad.search(pattern):
             raise RegexProblem(why, hint="see docs/rule-dialect.md#regular-expressions")
+    from meshc.rules.regex_safety import UnsafeRegex, check_linear
+
+    try:
+        check_linear(pattern)
+    except UnsafeRegex as exc:
+        raise RegexProblem(str(exc), hint=exc.hint, code="MC315") from None
 
 
 _ASCII_CLASSES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
@@ -86,6 +95,7 @@ def java_pattern(pattern: str, case_insensitive: bool = False) -> str:
     '\\n' a line end for '.', and an unescaped '$' outside a class becomes '\\z' (Java's '$'
     also matches before a final newline). Case-insensitive matching, by ILIKE or a written (?i),
     is Unicode-aware (?iu), as in Rust and RE2."""
+    pattern = _like_without_backtracking(pattern)
     out: list[str] = []
     in_class = False
     class_start = 0  # index where a ']' would still be a literal member of the class
@@ -113,6 +123,22 @@ def java_pattern(pattern: str, case_insensitive: bool = False) -> str:
     return prefix + "".join(out)
 
 
+_ANY_RUN = "(?s:.*)"  # what `%` lowers to; check_regex refuses (?s in user patterns
+
+
+def _like_without_backtracking(pattern: str) -> str:
+    """A LIKE pattern (`^a(?s:.*)b(?s:.*)c$`) for a backtracking engine: each segment between
+    two `%` is taken at its first occurrence, inside an atomic group. Leftmost is always right
+    (a later occurrence leaves the rest less room), and atomic groups stop Java from retrying every
+    split: `%a%a%a%a%a%a%a%a%a%a%a%b` hangs on 3,000 characters otherwise, and takes
+    milliseconds on 10,000 like this. Regex patterns (no `(?s:.*)`) pass through unchanged."""
+    parts = pattern.split(_ANY_RUN)
+    if len(parts) < 3:
+        return pattern  # at most one `%`: a single greedy run backs off linearly
+    middle = "".join(f"(?>(?s:.*?){part})" for part in parts[1:-1])
+    return parts[0] + middle + _ANY_RUN + parts[-1]
+
+
 def like_to_regex(pattern: str, escape: str | None = None) -> str:
     """SQL LIKE pattern -> anchored regex. `%` is any run of characters, `_` exactly one; the
     escape character (none unless ESCAPE is given) makes the next character literal."""
@@ -127,7 +153,7 @@ def like_to_regex(pattern: str, escape: str | None = None) -> str:
             i += 2
             continue
         if ch == "%":
-            out.append("(?s:.*)")
+            out.append(_ANY_RUN)
         elif ch == "_":
             out.append("(?s:.)")
         else:

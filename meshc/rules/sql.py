@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from meshc.rules import expr as ir
-from meshc.rules.lowering import _Lowering
+from meshc.rules.depth import check_token_nesting, check_tree_depth
+from meshc.rules.lowering import _Lowering, _node_offset
 from meshc.rules.problems import RuleProblem
 from meshc.rules.typecheck import literal_for
 from meshc.types import BOOLEAN, LogicalType
@@ -65,6 +66,7 @@ def _parse(sql: str) -> Any:
             offset=_outside_strings(sql).index(";"),
         )
     try:
+        check_token_nesting(sql)  # before the recursive parser: it must not overflow
         trees = sqlglot.parse(sql, read="duckdb")
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
@@ -89,6 +91,7 @@ def _parse(sql: str) -> Any:
             f"statements are not allowed in a rule ({getattr(tree, 'key', '?').upper()})",
             hint="write a boolean condition over the contract's columns",
         )
+    check_tree_depth(tree, _node_offset)
     return tree
 
 

@@ -135,3 +135,61 @@ def literal_for(value: Any, ltype: LogicalType) -> ir.Lit:
     if ltype.is_temporal and isinstance(value, str):
         return ir.Lit(parse_temporal(value, ltype), ltype)
     raise RuleProblem("MC208", f"{value!r} is not a valid {ltype} value")
+
+
+# -- bounds: what every engine can evaluate without an error ------------------------------------
+# 10,000 years in each unit (a Gregorian 400-year cycle is 146,097 days): any date or timestamp
+# of years 1-9999 moved by that much still fits every engine (DuckDB casts a day count to INT32,
+# pandas shifts date32 days, Spark's date_add takes an INT); 999999999999 days crashed three.
+INTERVAL_LIMITS = {
+    "year": 10_000,
+    "month": 120_000,
+    "day": 3_652_425,
+    "hour": 87_658_200,
+    "minute": 5_259_492_000,
+    "second": 315_569_520_000,
+}
+# DuckDB nests a many-argument CONCAT past its expression depth limit (1000) at 1000 arguments.
+MAX_FUNCTION_ARGS = 100
+
+
+def check_interval(amount: int, unit: str, offset: int | None) -> None:
+    limit = INTERVAL_LIMITS[unit]
+    if abs(amount) > limit:
+        raise RuleProblem(
+            "MC316",
+            f"INTERVAL '{amount}' {unit.upper()} is out of range (at most {limit} {unit}s, "
+            "10,000 years)",
+            hint="dates and timestamps span years 1-9999; use a smaller interval",
+            offset=offset,
+        )
+
+
+def check_float_literal(value: float, text: str, offset: int | None) -> None:
+    if value in (float("inf"), float("-inf")):
+        raise RuleProblem(
+            "MC316",
+            f"number literal {text} does not fit in a 64-bit float",
+            hint="use a value within ±1.7e308",
+            offset=offset,
+        )
+
+
+def check_arity(function: str, count: int, offset: int | None) -> None:
+    if count > MAX_FUNCTION_ARGS:
+        raise RuleProblem(
+            "MC317",
+            f"{function} has {count} arguments, more than {MAX_FUNCTION_ARGS}",
+            hint="split the rule into several rules",
+            offset=offset,
+        )
+
+
+def bounds_reversed(low: Any, high: Any, ltype: LogicalType) -> bool:
+    """min > max, compared as values of the field's type (100000 > 0.01 for a decimal, dates as
+    dates); bounds that are not valid values of the type are reported elsewhere (MC208)."""
+    try:
+        lo, hi = literal_for(low, ltype).value, literal_for(high, ltype).value
+        return lo is not None and hi is not None and bool(lo > hi)
+    except (RuleProblem, TypeError):
+        return False

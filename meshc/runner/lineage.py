@@ -99,3 +99,8 @@ def _uuid(run_id: str) -> str:
 def record_paths(root: Path, contract: Contract, run_id: str) -> tuple[Path, Path]:
     base = root / "_meshc" / "runs" / contract.info.domain / contract.info.name
     return base / f"{run_id}.json", base / f"{run_id}.openlineage.json"
+
+
+def latest_record_path(root: Path, domain: str, name: str) -> Path:
+    """The record of a contract's latest written run (written next to the per-run records)."""
+    return root / "_meshc" / "runs" / domain / name / "latest.json"

@@ -12,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,9 @@ from meshc.engines.registry import DEFAULT_ENGINE, get_engine
 from meshc.errors import IntegrityError, SourceError
 from meshc.rules import checks as ck
 from meshc.runner.dataset_checks import DatasetResult, evaluate_dataset_checks
+from meshc.runner.foreign_keys import ForeignKeys, resolve_foreign_keys
 from meshc.runner.plan import build_plan, plan_columns
+from meshc.runner.writing import AtomicBatch
 
 Progress = Callable[[str], None]
 
@@ -47,6 +48,9 @@ class RunResult:
     lineage: dict[str, Any] | None
     report: dict[str, Any] = field(default_factory=dict)
     engine_impl: Engine | None = field(default=None, repr=False)
+    # checks that could not be evaluated (foreign keys without parent data): id -> reason
+    not_evaluated: dict[str, str] = field(default_factory=dict)
+    checked_against: dict[str, str] = field(default_factory=dict)  # foreign key id -> parent run
 
     @property
     def valid(self) -> Any:
@@ -109,6 +113,7 @@ class DataProcessor:
         extra_checks: tuple[ck.RowCheck, ...] = (),
         upstream_runs: list[dict[str, Any]] | None = None,
         validator: str | None = None,
+        parent_runs: Mapping[str, RunResult] | None = None,
     ) -> None:
         from meshc.loader import load_contract
         from meshc.rules.compiler import compile_contract
@@ -122,6 +127,8 @@ class DataProcessor:
         self.extra_checks = extra_checks
         self.upstream_runs = upstream_runs or []  # run records of the inputs (gold contracts)
         self.validator = validator  # "pandera" | "gx": the compiled artifacts judge the rows
+        # runs of referenced contracts in this process (the mesh); else their recorded runs
+        self.parent_runs = dict(parent_runs or {})
 
     # -- entry points ---------------------------------------------------------------------------
     def run_source(
@@ -135,9 +142,12 @@ class DataProcessor:
         """Read the source (default: the contract's), validate, and write both outputs."""
         from meshc.runner.sources import resolve_source
 
+        self._require_masking_key()
         spec = str(source) if source is not None else self._contract_source()
         fmt = self.contract.source.format if (self.contract.source and source is None) else None
         resolved = resolve_source(spec, fmt)
+        if write:
+            self._check_targets(output, quarantine, resolved.paths, spec)
         self.progress(f"reading {len(resolved.paths)} {resolved.format} file(s) from {spec}")
         src = self.contract.source
         frame = self.engine.read(
@@ -164,6 +174,9 @@ class DataProcessor:
         quarantine: str | Path | None = None,
     ) -> RunResult:
         """Validate an in-memory frame of the engine's own kind (nothing written by default)."""
+        self._require_masking_key()
+        if write:
+            self._check_targets(output, quarantine)
         return self._execute(
             frame,
             source_name,
@@ -182,13 +195,16 @@ class DataProcessor:
             )
         return self.contract.source.path
 
-    def _plan(self, run_id: str, source: str, now: dt.datetime) -> ValidationPlan:
+    def _plan(
+        self, run_id: str, source: str, now: dt.datetime, foreign: ForeignKeys
+    ) -> ValidationPlan:
         from meshc.runner.lineage import lineage_columns
 
         lineage = None
         if self.contract.lineage.enabled and self.contract.lineage.columns:
             lineage = lineage_columns(self.contract, run_id, source, now)
-        return build_plan(self.compiled, now=now, lineage=lineage, extra_checks=self.extra_checks)
+        extra = (*foreign.checks, *self.extra_checks)
+        return build_plan(self.compiled, now=now, lineage=lineage, extra_checks=extra)
 
     def _execute(
         self,
@@ -200,10 +216,29 @@ class DataProcessor:
         write: bool,
         stream: bool = False,
     ) -> RunResult:
+        """Run the stages; the files a run writes (outputs, lineage records) are staged in one
+        batch and committed together at the end, or removed when anything fails (even SIGTERM)."""
+        with AtomicBatch(progress=self.progress) as batch:
+            return self._execute_staged(
+                batch, frame, source, inputs, output, quarantine, write, stream
+            )
+
+    def _execute_staged(
+        self,
+        batch: AtomicBatch,
+        frame: Any,
+        source: str,
+        inputs: list[dict[str, Any]],
+        output: str | Path | None,
+        quarantine: str | Path | None,
+        write: bool,
+        stream: bool = False,
+    ) -> RunResult:
         started = time.perf_counter()
         now = self.now or dt.datetime.now(dt.timezone.utc)
-        run_id = uuid.uuid4().hex
-        plan = self._plan(run_id, source, now)
+        run_id = batch.run_id
+        foreign = resolve_foreign_keys(self.compiled, self.root, self.parent_runs)
+        plan = self._plan(run_id, source, now, foreign)
         self._require_columns(frame, plan)
         self.progress(f"validating with {len(plan.checks)} checks on {self.engine.name}")
         split, native_checks = self._validate(frame, plan, stream, now)
@@ -218,7 +253,7 @@ class DataProcessor:
         self._mask(split)
         outputs: dict[str, str | None] = {"valid": None, "quarantine": None}
         if write:
-            outputs = self._write(split, output, quarantine)
+            outputs = self._write(batch, split, output, quarantine)
         result = RunResult(
             contract=self.contract,
             engine=self.engine.name,
@@ -233,12 +268,15 @@ class DataProcessor:
             outputs=outputs,
             lineage=None,
             engine_impl=self.engine,
+            not_evaluated=foreign.not_evaluated,
+            checked_against=foreign.checked_against,
         )
         from meshc.runner.report import build_report
 
         finished = dt.datetime.now(dt.timezone.utc)
         if write and self.contract.lineage.enabled:
-            result.lineage = self._record_lineage(result, inputs, now, finished)
+            result.lineage = self._record_lineage(batch, result, inputs, now, finished)
+        batch.commit()  # outputs, then run record, then latest.json: all or nothing
         result.report = build_report(
             result, self.compiled, self.engine, source, elapsed=time.perf_counter() - started
         )
@@ -266,6 +304,13 @@ class DataProcessor:
         if streaming is not None:
             return streaming(frame, plan), [c.id for c in plan.checks]
         return self.engine.validate(frame, plan), [c.id for c in plan.checks]
+
+    def _require_masking_key(self) -> None:
+        """`masking: hash` is keyed: without a key the run fails before reading anything."""
+        if any(f.masking == "hash" for f in self.contract.fields):
+            from meshc.engines.masking_key import masking_key
+
+            masking_key()
 
     def _mask(self, split: Any) -> None:
         """PII masking after the checks (rules see real values) and before anything is written or
@@ -297,52 +342,93 @@ class DataProcessor:
                 )
 
     def _write(
-        self, split: Any, output: str | Path | None, quarantine: str | Path | None
+        self,
+        batch: AtomicBatch,
+        split: Any,
+        output: str | Path | None,
+        quarantine: str | Path | None,
     ) -> dict[str, str | None]:
-        from meshc.runner.writing import AtomicBatch
-
-        batch = AtomicBatch()
+        """Stage both outputs in `batch` (committed with the lineage records by the caller)."""
+        targets = self._targets(output, quarantine)
+        frames = {"valid": split.valid, "quarantine": split.quarantine}
+        counts = {"valid": split.rows_valid, "quarantine": split.rows_quarantined}
         paths: dict[str, str | None] = {"valid": None, "quarantine": None}
-        valid_target = self._target(
-            output,
-            self.contract.output.target if self.contract.output else None,
-            self.contract.output.format if self.contract.output else "parquet",
-        )
-        if valid_target is not None:
-            self.progress(f"writing {split.rows_valid} valid rows to {valid_target}")
-            batch.stage(
-                valid_target, lambda tmp: self.engine.write(split.valid, tmp, _fmt(valid_target))
-            )
-            paths["valid"] = str(valid_target)
-        q = self.contract.quarantine
-        q_target = self._target(quarantine, q.target, q.format) if q.enabled else None
-        if q_target is not None:
-            self.progress(f"writing {split.rows_quarantined} quarantined rows to {q_target}")
-            batch.stage(
-                q_target, lambda tmp: self.engine.write(split.quarantine, tmp, _fmt(q_target))
-            )
-            paths["quarantine"] = str(q_target)
-        batch.commit()
+        for role, target in targets.items():
+            self.progress(f"writing {counts[role]} {role} rows to {target}")
+            batch.stage(target, self._writer(frames[role], _fmt(target)))
+            paths[role] = str(target)
         return paths
 
-    def _target(self, explicit: str | Path | None, declared: str | None, fmt: str) -> Path | None:
+    def _writer(self, frame: Any, fmt: str) -> Callable[[Path], None]:
+        return lambda tmp: self.engine.write(frame, tmp, fmt)
+
+    def _targets(self, output: str | Path | None, quarantine: str | Path | None) -> dict[str, Path]:
+        """The files this run writes its outputs to, by role ("valid", "quarantine")."""
+        out, q = self.contract.output, self.contract.quarantine
+        targets = {
+            "valid": self._target(
+                output, "output", out.target if out else None, out.format if out else "parquet"
+            ),
+            "quarantine": self._target(quarantine, "quarantine", q.target, q.format)
+            if q.enabled
+            else None,
+        }
+        return {role: path for role, path in targets.items() if path is not None}
+
+    def _check_targets(
+        self,
+        output: str | Path | None,
+        quarantine: str | Path | None,
+        sources: tuple[str, ...] = (),
+        source_spec: str | None = None,
+    ) -> None:
+        """Before reading: refuse targets that overlap an input or each other, or cannot be
+        written (an existing folder, a file where a folder must go, no permission)."""
+        from meshc.runner.lineage import record_paths
+        from meshc.runner.targets import refuse_overlaps, refuse_unwritable
+
+        targets = self._targets(output, quarantine)
+        refuse_overlaps(targets, sources, source_spec, self.contract.path)
+        extra = []
+        if self.contract.lineage.enabled:
+            extra.append(record_paths(self.root, self.contract, "latest")[0])
+        refuse_unwritable([*targets.values(), *extra])
+
+    def _target(
+        self, explicit: str | Path | None, section: str, declared: str | None, fmt: str
+    ) -> Path | None:
         """An explicit path is used as given; a declared target is a folder under the root that
-        receives `data.<format>`."""
+        receives `data.<format>`, refused when it leaves the root (meshc.target_paths)."""
         if explicit is not None:
             return Path(explicit)
         if declared is None:
             return None
+        from meshc.target_paths import target_problem
+
+        problem = target_problem(section, declared)
+        if problem is not None:
+            from meshc.diagnostics import Diagnostic
+            from meshc.errors import ContractError
+
+            code, message, hint = problem
+            loc = self.contract.locator
+            found = (
+                loc.diagnostic(code, message, (section, "target"), hint=hint)
+                if loc is not None
+                else Diagnostic(code, message, self.contract.path, hint=hint)
+            )
+            raise ContractError([found])
         return self.root / declared / f"data.{_EXT[fmt]}"
 
     def _record_lineage(
         self,
+        batch: AtomicBatch,
         result: RunResult,
         inputs: list[dict[str, Any]],
         started: dt.datetime,
         finished: dt.datetime,
     ) -> dict[str, Any]:
         from meshc.runner.lineage import openlineage_event, record_paths, run_record
-        from meshc.runner.writing import write_text_atomic
 
         counts = {
             "rows_in": result.rows_in,
@@ -368,16 +454,17 @@ class DataProcessor:
             record["upstream_runs"] = self.upstream_runs
         record_path, event_path = record_paths(self.root, self.contract, result.run_id)
         text = json.dumps(record, indent=2, default=str)
-        write_text_atomic(record_path, text)
-        write_text_atomic(record_path.with_name("latest.json"), text)
+        batch.stage_text(record_path, text)
         if self.contract.lineage.openlineage:
             try:
                 event = openlineage_event(record)
             except ImportError:
                 event = None
             if event is not None:
-                write_text_atomic(event_path, json.dumps(event, indent=2))
+                batch.stage_text(event_path, json.dumps(event, indent=2))
                 record["openlineage_event"] = str(event_path)
+        # staged last, so renamed last: latest.json never points at a pair not yet in place
+        batch.stage_text(record_path.with_name("latest.json"), text)
         record["record_path"] = str(record_path)
         return record
 

@@ -21,14 +21,7 @@ def build_report(
 ) -> dict[str, Any]:
     contract = result.contract
     rules = [
-        {
-            "id": c.id,
-            "rule": c.rule,
-            "severity": c.severity,
-            "kind": type(c).__name__,
-            "failures": int(result.failures.get(c.id, 0)),
-        }
-        for c in compiled.row_checks
+        _rule_entry(result, c.id, c.rule, c.severity, type(c).__name__) for c in compiled.row_checks
     ]
     known = {r["id"] for r in rules}
     rules += [  # cast failures and checks injected at run time (policies, foreign keys)
@@ -62,6 +55,9 @@ def build_report(
         "pass_rate": round(result.pass_rate, 6),
         "rules": rules,
         "dataset_rules": [r.to_dict() for r in result.dataset_results],
+        "warnings": [
+            {"id": rule_id, "message": reason} for rule_id, reason in result.not_evaluated.items()
+        ],
         "max_quarantine_ratio": contract.max_quarantine_ratio,
         "outputs": result.outputs,
         "lineage": {
@@ -72,6 +68,25 @@ def build_report(
         "samples": sample_quarantine(engine, result.quarantine_frame, SAMPLE_ROWS),
         "elapsed_seconds": round(elapsed, 3),
     }
+
+
+def _rule_entry(
+    result: RunResult, rule_id: str, rule: str, severity: str, kind: str
+) -> dict[str, Any]:
+    """A check not evaluated (a foreign key without parent data) has no failure count: it is
+    `status: not_evaluated` with the reason, never a pass with 0 failures."""
+    entry: dict[str, Any] = {"id": rule_id, "rule": rule, "severity": severity, "kind": kind}
+    if rule_id in result.not_evaluated:
+        return {
+            **entry,
+            "failures": None,
+            "status": "not_evaluated",
+            "reason": result.not_evaluated[rule_id],
+        }
+    entry["failures"] = int(result.failures.get(rule_id, 0))
+    if rule_id in result.checked_against:
+        entry["checked_against"] = result.checked_against[rule_id]
+    return entry
 
 
 def sample_quarantine(engine: Engine, frame: Any, n: int) -> list[dict[str, Any]]:

@@ -30,8 +30,12 @@ def resolve_source(spec: str, fmt: str | None = None) -> ResolvedSource:
     p = Path(spec)
     if any(ch in spec for ch in "*?["):
         files = sorted(Path(m) for m in glob.glob(spec, recursive=True) if Path(m).is_file())
+        if not files:
+            raise SourceError(f"no files match {spec}")
     elif p.is_dir():
         files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith((".", "_")))
+        if not files:
+            raise SourceError(f"no files in {spec}")
     elif p.is_file():
         files = [p]
     else:

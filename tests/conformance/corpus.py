@@ -3,7 +3,7 @@
 A case is a folder under `cases/` holding
   - `contract.yaml`: a full meshc contract whose first field is the string row key `id`;
   - `input.csv`: a header row, then the rows (an empty cell is NULL unless the contract says
-    otherwise in `source.options.null_values`);
+    otherwise in `source.options.null_values`); another file when expected.yaml names it;
   - `expected.yaml`: what docs/semantics.md says must happen:
       description: what the case pins down
       valid: [ids of rows in the valid output]
@@ -12,6 +12,10 @@ A case is a folder under `cases/` holding
       raw: {id: {column: text}}                 # optional: quarantine keeps the source text
       xfail: {engine: reason}                   # optional: a known engine gap (strict xfail)
       now: "2024-06-15T12:00:00+00:00"          # optional: run clock for CURRENT_DATE
+      input: input.ndjson                       # optional: the source file (default input.csv)
+      error: {type: SourceError, message: text} # optional: the run must fail with this error
+                                                # (a fragment of its message); no valid or
+                                                # quarantined rows are listed then
 
 Expectations come from the spec, never from an engine's output. Everything an engine returns is
 read back through `extract_outcome`, the one place that knows the output layout, so the corpus can
@@ -45,6 +49,8 @@ class Case:
     raw: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
     xfail: Mapping[str, str] = field(default_factory=dict)
     now: dt.datetime = DEFAULT_NOW
+    input: str = "input.csv"
+    error: tuple[str, str] | None = None  # (exception class name, message fragment)
 
     @property
     def contract_path(self) -> Path:
@@ -52,7 +58,7 @@ class Case:
 
     @property
     def input_path(self) -> Path:
-        return self.folder / "input.csv"
+        return self.folder / self.input
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ class Outcome:
     reason_order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # the spec's order of rule ids (cast failures in column order, then checks in plan order)
     spec_order: tuple[str, ...] = ()
+    # for a case that expects a run error: "<exception class>: <message>" (None: it ran)
+    error: str | None = None
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -82,7 +90,8 @@ def load_case(folder: Path) -> Case:
     from ruamel.yaml import YAML
 
     data = YAML(typ="safe").load((folder / "expected.yaml").read_text(encoding="utf-8")) or {}
-    unknown = set(data) - {"description", "valid", "quarantined", "failures", "raw", "xfail", "now"}
+    keys = {"description", "valid", "quarantined", "failures", "raw", "xfail", "now", "input"}
+    unknown = set(data) - keys - {"error"}
     if unknown:
         raise ValueError(f"{folder.name}/expected.yaml: unknown keys {sorted(unknown)}")
     quarantined = {
@@ -111,7 +120,21 @@ def load_case(folder: Path) -> Case:
         },
         xfail=xfail,
         now=_parse_now(data.get("now")),
+        input=str(data.get("input", "input.csv")),
+        error=_parse_error(folder.name, data.get("error"), valid, quarantined),
     )
+
+
+def _parse_error(
+    name: str, value: Any, valid: frozenset[str], quarantined: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"type", "message"}:
+        raise ValueError(f"{name}: `error` needs exactly `type` and `message`")
+    if valid or quarantined:
+        raise ValueError(f"{name}: a case that expects an error lists no rows")
+    return str(value["type"]), str(value["message"])
 
 
 def _parse_now(value: Any) -> dt.datetime:
@@ -154,11 +177,17 @@ def run_case_result(
 ) -> tuple[Outcome, dict[str, Any]]:
     """The outcome and the run report."""
     from meshc import DataProcessor
+    from meshc.errors import MeshcError
     from meshc.runner.plan import build_plan
 
     engine = engine_for(engine_name)
     processor = DataProcessor(case.contract_path, engine, now=case.now, validator=validator)
-    result = processor.run_source(case.input_path, write=False)
+    try:
+        result = processor.run_source(case.input_path, write=False)
+    except MeshcError as exc:
+        if case.error is None:
+            raise
+        return Outcome(frozenset(), {}, {}, error=f"{type(exc).__name__}: {exc}"), {}
     assert result.rows_in == result.rows_valid + result.rows_quarantined
     plan = build_plan(processor.compiled, now=case.now)
     outcome = replace(extract_outcome(engine, result), spec_order=spec_order(plan))
@@ -215,6 +244,12 @@ def extract_outcome(engine: Any, split: Any, id_column: str = ID_COLUMN) -> Outc
 def mismatches(case: Case, outcome: Outcome) -> list[str]:
     """Human-readable differences between what the case expects and what the engine did."""
     problems: list[str] = []
+    if case.error is not None:
+        kind, fragment = case.error
+        if outcome.error is None:
+            problems.append(f"expected {kind} ({fragment!r}), but the run succeeded")
+        elif not outcome.error.startswith(f"{kind}: ") or fragment not in outcome.error:
+            problems.append(f"expected {kind} ({fragment!r}), got {outcome.error}")
     if outcome.valid != case.valid:
         missing, extra = sorted(case.valid - outcome.valid), sorted(outcome.valid - case.valid)
         problems.append(f"valid: missing {missing}, unexpected {extra}")
@@ -247,6 +282,23 @@ def mismatches(case: Case, outcome: Outcome) -> list[str]:
                     f"got {outcome.reason_values[(key, cast_id)]!r}"
                 )
     return problems
+
+
+def input_ids(case: Case) -> list[str]:
+    """The row ids of a case's input as a careful reader sees them (empty CSV lines are no rows,
+    NDJSON has one object per line), for the corpus' own well-formedness test."""
+    import csv
+    import json
+
+    if case.input_path.suffix in (".ndjson", ".jsonl"):
+        lines = case.input_path.read_text(encoding="utf-8").splitlines()
+        return [str(json.loads(line)[ID_COLUMN]) for line in lines if line.strip()]
+    with case.input_path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        if header[0] != ID_COLUMN:
+            raise ValueError(f"{case.name}: the first column is not {ID_COLUMN!r}")
+        return [row[0] for row in reader if row]
 
 
 def _show(rules: Sequence[str] | None) -> str:

@@ -13,20 +13,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from meshc.engines import textcast as spec
 from meshc.engines._duckdb import sqlbuild as sb
 from meshc.types import Kind, LogicalType
-
-_INTEGER = r"[+-]?[0-9]+"
-_FLOAT = r"(?i)(?:[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity)|nan)"
-_DECIMAL = r"[+-]?[0-9]+(?:\.[0-9]+)?"
-_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# An offset only follows a time: DuckDB cannot read '2024-01-01Z', and a date-only offset is odd.
-_TIMESTAMP = (
-    _DATE + r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?)?"
-)
-_TRUE = ("true", "t", "yes", "1")
-_FALSE = ("false", "f", "no", "0")
 
 
 def native_type(ltype: LogicalType) -> str:
@@ -66,49 +55,47 @@ def text_cast(text: exp.Expression, ltype: LogicalType) -> Casted:
     """Text -> logical type by the documented forms (ASCII spaces trimmed, except for string)."""
     if ltype.kind is Kind.STRING:
         return Casted(text, exp.true())
-    trimmed = exp.Trim(this=text, expression=sb.string(" "))
+    trimmed = exp.Trim(this=text, expression=sb.string(spec.TRIM_CHARS))
     if ltype.kind is Kind.BOOLEAN:
         return _boolean(trimmed)
-    patterns, native = _form(ltype)
-    matches: list[exp.Expression] = [
-        sb.fn("regexp_full_match", trimmed, sb.string(p)) for p in patterns
-    ]
-    accepted = sb.and_all([*matches, sb.not_null(sb.try_cast(trimmed, native))])
-    value: exp.Expression = sb.try_cast(trimmed, native)
+    pattern, native = _form(ltype)
+    readable: exp.Expression = trimmed
+    if ltype.kind in (Kind.TIMESTAMP, Kind.TIMESTAMP_TZ):
+        # DuckDB cannot read an offset right after a date ('2024-01-05Z'): midnight goes between
+        readable = sb.fn(
+            "regexp_replace", trimmed, sb.string(spec.DATE_THEN_OFFSET), sb.string(r"\1T00:00\2")
+        )
+    value: exp.Expression = sb.try_cast(readable, native)
+    # no named groups: DuckDB does not need them and the Spark SQL emitter reuses this tree
+    match = sb.fn("regexp_full_match", trimmed, sb.string(spec.plain(pattern)))
+    accepted = sb.and_all([match, sb.not_null(value)])
     if ltype.kind is Kind.TIMESTAMP:  # read as an instant (offsets applied), then drop the zone
         value = sb.cast(value, "TIMESTAMP")
-    if ltype.kind is Kind.FLOAT:
-        value = _nan_to_null(value)
+    if ltype.kind is Kind.FLOAT:  # NaN, signed or not, is a valid spelling read as NULL
+        nan = sb.fn("regexp_full_match", trimmed, sb.string(spec.FLOAT_NAN))
+        return Casted(sb.case([(accepted, value)]), sb.or_all([accepted, nan]))
     return Casted(sb.case([(accepted, value)]), accepted)
 
 
-def _form(ltype: LogicalType) -> tuple[list[str], str]:
-    """(regexes the text must fully match, DuckDB type TRY_CAST reads it into)."""
+def _form(ltype: LogicalType) -> tuple[str, str]:
+    """(the regex the text must fully match, the DuckDB type TRY_CAST reads it into)."""
     kind = ltype.kind
     if kind is Kind.DECIMAL:
-        return [_DECIMAL, _decimal_bounds(ltype)], native_type(ltype)
+        assert ltype.precision is not None and ltype.scale is not None
+        return spec.decimal(ltype.precision, ltype.scale), native_type(ltype)
     return {
-        Kind.INTEGER: ([_INTEGER], "BIGINT"),
-        Kind.FLOAT: ([_FLOAT], "DOUBLE"),
-        Kind.DATE: ([_DATE], "DATE"),
-        Kind.TIMESTAMP: ([_TIMESTAMP], "TIMESTAMPTZ"),
-        Kind.TIMESTAMP_TZ: ([_TIMESTAMP], "TIMESTAMPTZ"),
+        Kind.INTEGER: (spec.INTEGER, "BIGINT"),
+        Kind.FLOAT: (spec.FLOAT, "DOUBLE"),
+        Kind.DATE: (spec.DATE, "DATE"),
+        Kind.TIMESTAMP: (spec.TIMESTAMP, "TIMESTAMPTZ"),
+        Kind.TIMESTAMP_TZ: (spec.TIMESTAMP, "TIMESTAMPTZ"),
     }[kind]
-
-
-def _decimal_bounds(ltype: LogicalType) -> str:
-    """At most p-s integer digits (leading zeros aside, so '0.5' fits decimal(2,2)) and at most s
-    fraction digits, so TRY_CAST never rounds: more scale is a failure, not a changed amount."""
-    scale = ltype.scale or 0
-    int_digits = (ltype.precision or 0) - scale
-    fraction = rf"(?:\.[0-9]{{1,{scale}}})?" if scale > 0 else ""
-    return rf"[+-]?0*[0-9]{{0,{int_digits}}}{fraction}"
 
 
 def _boolean(trimmed: exp.Expression) -> Casted:
     lowered = exp.Lower(this=trimmed)
-    is_true = exp.In(this=lowered, expressions=[sb.string(v) for v in _TRUE])
-    is_false = exp.In(this=lowered, expressions=[sb.string(v) for v in _FALSE])
+    is_true = exp.In(this=lowered, expressions=[sb.string(v) for v in spec.TRUE_TOKENS])
+    is_false = exp.In(this=lowered, expressions=[sb.string(v) for v in spec.FALSE_TOKENS])
     value = sb.case([(is_true, exp.true()), (is_false, exp.false())])
     return Casted(value, sb.or_all([is_true, is_false]))
 

@@ -56,8 +56,10 @@ class DuckDBEngine:
         header: bool = True,
         text_columns: Sequence[str] = (),
     ) -> duckdb.DuckDBPyRelation:
-        # Text formats read every column as VARCHAR, so `text_columns` is covered by construction.
-        return io.read(self.con, paths, fmt, delimiter=delimiter, header=header)
+        # Text formats read every column as VARCHAR; `text_columns` must be in every file.
+        return io.read(
+            self.con, paths, fmt, delimiter=delimiter, header=header, required=text_columns
+        )
 
     def validate(self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan) -> Split:
         source = self._source(frame)

@@ -1,18 +1,22 @@
 """Reading sources into DuckDB relations and writing relations out with COPY ... TO.
 
-Text formats are read with every column as VARCHAR (CSV `all_varchar`, JSON an explicit VARCHAR
-column map), so casting and its failures are meshc's job. File names and options enter the SQL
-as sqlglot literals. Reads stay lazy: a relation is only a query until something consumes it.
+Text formats are read with every column as VARCHAR (CSV `all_varchar`, JSON through meshc's
+own reader, `sourcespec.read_json_table`), so casting and its failures are meshc's job. File
+names and options enter the SQL as sqlglot literals. CSV and Parquet reads stay lazy: a relation
+is only a query until something consumes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
+from meshc.engines import sourcespec
 from meshc.engines._duckdb import sqlbuild as sb
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
@@ -37,30 +41,38 @@ _NO_NULL = "\x1fmeshc:no-null\x1f"
 
 
 def read(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[str], fmt: str, *, delimiter: str, header: bool
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[str],
+    fmt: str,
+    *,
+    delimiter: str,
+    header: bool,
+    required: Sequence[str] = (),
 ) -> duckdb.DuckDBPyRelation:
-    """A lazy relation over all files (concatenated by column name)."""
+    """A lazy relation over all files (concatenated by column name); `required` (the contract
+    columns) must be in every CSV and Parquet file (sourcespec)."""
     if not paths:
         raise SourceError("no input files given")
     kind = fmt.lower()
+    found = sourcespec.check_files(
+        paths, kind, delimiter=delimiter, header=header, required=required
+    )
+    query: exp.Expression
     if kind == "csv":
-        query = _scan(
-            "read_csv",
-            [
-                _files(paths),
-                _param("all_varchar", exp.true()),
-                _param("header", exp.true() if header else exp.false()),
-                _param("delim", sb.string(delimiter)),
-                _param("union_by_name", exp.true()),
-                # DuckDB reads an empty cell as NULL by default; meshc decides what is NULL from the
-                # contract's null_values, so give the reader a null string no file contains.
-                _param("nullstr", sb.string(_NO_NULL)),
-            ],
+        scans: list[exp.Expression] = [_csv_query(p, found[p], delimiter, header) for p in paths]
+        query = reduce(
+            lambda a, b: exp.Union(this=a, expression=b, distinct=False, by_name=True), scans
         )
     elif kind == "parquet":
-        query = _scan("read_parquet", [_files(paths), _param("union_by_name", exp.true())])
+        parquet = _scan("read_parquet", [_files(paths), _param("union_by_name", exp.true())])
+        unread = sourcespec.unread_columns(found)  # meshc reads flat columns only (sourcespec)
+        if unread:
+            parquet = parquet.select(exp.Star(except_=[sb.col(n) for n in unread]), append=False)
+        query = parquet
     elif kind in ("json", "ndjson"):
-        query = _json_query(con, paths)
+        # meshc's own JSON reader: numbers keep their source text, objects their JSON text
+        tables = [sourcespec.read_json_table(p) for p in paths]
+        return con.from_arrow(pa.concat_tables(tables, promote_options="default"))
     else:
         raise SourceError(f"unknown input format '{fmt}' (use csv, parquet, json or ndjson)")
     try:
@@ -69,20 +81,24 @@ def read(
         raise SourceError(f"cannot read {', '.join(map(str, paths))}: {exc}") from None
 
 
-def _json_query(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> exp.Select:
-    """format 'auto' reads a JSON array or NDJSON; a first, detecting scan only names the keys,
-    the real scan then reads every key as VARCHAR (objects and arrays come back as JSON text)."""
-    base = [_files(paths), _param("format", sb.string("auto"))]
-    try:
-        names = con.sql(sb.render(_scan("read_json", base))).columns
-    except duckdb.Error as exc:
-        raise SourceError(f"cannot read {', '.join(map(str, paths))}: {exc}") from None
-    columns = exp.Struct(
-        expressions=[
-            exp.PropertyEQ(this=sb.ident(n), expression=sb.string("VARCHAR")) for n in names
-        ]
-    )
-    return _scan("read_json", [*base, _param("columns", columns)])
+def _csv_query(path: str, names: Sequence[str], delimiter: str, header: bool) -> exp.Select:
+    """One file, its dialect pinned (DuckDB's sniffer would otherwise guess quotes, comments and
+    line endings) and its header names as sourcespec read them (DuckDB trims spaces)."""
+    args = [
+        _files([path]),
+        _param("all_varchar", exp.true()),
+        _param("header", exp.true() if header else exp.false()),
+        _param("delim", sb.string(delimiter)),
+        _param("quote", sb.string(sourcespec.QUOTE)),
+        _param("escape", sb.string(sourcespec.QUOTE)),
+        _param("comment", sb.string("")),
+        # DuckDB reads an empty cell as NULL by default; meshc decides what is NULL from the
+        # contract's null_values, so give the reader a null string no file contains.
+        _param("nullstr", sb.string(_NO_NULL)),
+    ]
+    if names:
+        args.append(_param("names", exp.Array(expressions=[sb.string(n) for n in names])))
+    return _scan("read_csv", args)
 
 
 def write(

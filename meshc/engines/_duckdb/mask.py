@@ -1,4 +1,7 @@
-"""PII masking as sqlglot expressions (base.MASKING), for data columns and reason values."""
+"""PII masking as sqlglot expressions (base.MASKING), for data columns and reason values.
+
+DuckDB has sha256 but no HMAC, so `hash` composes HMAC-SHA256 from it over BLOBs (RFC 2104):
+sha256(outer || unhex(sha256(inner || utf8(text)))), the padded keys as hex literals."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from sqlglot import exp
 
 from meshc.engines._duckdb import sqlbuild as sb
 from meshc.engines.base import REASON_FIELDS, REASONS, REDACTED
+from meshc.engines.masking_key import hmac_pads, masking_key
 
 
 def masked(value: exp.Expression, method: str) -> exp.Expression:
@@ -16,7 +20,7 @@ def masked(value: exp.Expression, method: str) -> exp.Expression:
     if method == "nullify":
         return exp.Null()
     if method == "hash":
-        return exp.Anonymous(this="sha256", expressions=[text])
+        return _hmac_sha256(text)
     if method == "redact":
         return exp.If(
             this=exp.Is(this=value, expression=exp.Null()),
@@ -43,6 +47,22 @@ def masked(value: exp.Expression, method: str) -> exp.Expression:
         ifs=[exp.If(this=exp.LTE(this=length, expression=exp.Literal.number(4)), true=whole)],
         default=exp.DPipe(this=stars, expression=tail),
     )
+
+
+def _hmac_sha256(text: exp.Expression) -> exp.Expression:
+    inner, outer = hmac_pads(masking_key())
+
+    def blob(data: bytes) -> exp.Expression:
+        return exp.Anonymous(this="unhex", expressions=[sb.string(data.hex())])
+
+    def sha256(data: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="sha256", expressions=[data])
+
+    utf8 = exp.Anonymous(this="encode", expressions=[text])
+    inner_digest = exp.Anonymous(
+        this="unhex", expressions=[sha256(exp.DPipe(this=blob(inner), expression=utf8))]
+    )
+    return sha256(exp.DPipe(this=blob(outer), expression=inner_digest))
 
 
 def mask_select(columns: Sequence[str], masks: Mapping[str, str]) -> list[exp.Expression]:

@@ -12,7 +12,7 @@ the counts are cheap reads of it. Internal columns are named `__meshc_*` and nev
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,10 @@ from meshc.rules import expr as ir
 from meshc.rules.checks import RowCheck
 
 ROW, QUARANTINE, REASON_LIST = "__meshc_row", "__meshc_q", "__meshc_reasons"
-REASONS_TYPE = "STRUCT(" + ", ".join(f"{f} VARCHAR" for f in REASON_FIELDS) + ")[]"
+# A rule's text and message repeat in every row that fails it (and can be long: an IN list of
+# 80 KB): as an ENUM of the plan's texts, each is held once and each row keeps a small index.
+# COPY writes an ENUM to Parquet as dictionary-encoded strings, so readers see the same values.
+DICTIONARY_FIELDS = ("rule", "message")
 
 
 def typed(i: int) -> str:
@@ -88,7 +91,8 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
     flags: list[exp.Expression] = [sb.col(cast_failed(i)) for i in range(len(plan.columns))]
     flags += [sb.col(violated(j)) for j, c in enumerate(plan.checks) if c.severity == "error"]
     quarantine = sb.false_when_null(sb.or_all(flags))
-    reasons = sb.case([(quarantine, _reasons(plan))], sb.cast(exp.Null(), REASONS_TYPE))
+    # no ELSE: NULL of the reasons' type, which is spelled (with every rule text) only once
+    reasons = sb.case([(quarantine, _reasons(plan))])
     return _stage(
         [sb.alias(quarantine, QUARANTINE), sb.alias(reasons, REASON_LIST)],
         _stage(checked_items, _stage(typed_items, src, "src"), "typed"),
@@ -149,7 +153,7 @@ def _violation(
 
 def _reasons(plan: ValidationPlan) -> exp.Expression:
     """list<struct> of every failure of the row: cast failures in column order, then checks."""
-    entries: list[exp.Expression] = []
+    reasons: list[tuple[tuple[str | None, ...], str | None, exp.Expression]] = []
     for i, spec in enumerate(plan.columns):
         fields: tuple[str | None, ...] = (
             cast_rule_id(spec.name),
@@ -159,16 +163,38 @@ def _reasons(plan: ValidationPlan) -> exp.Expression:
             cast_message(spec.name, spec.type),
             "error",
         )
-        entries.append(sb.case([(sb.col(cast_failed(i)), _reason(fields, spec.name))]))
+        reasons.append((fields, spec.name, sb.col(cast_failed(i))))
     for j, check in enumerate(plan.checks):
         first = check.columns[0] if check.columns else None
         message = check.description or f"violates {check.rule}"
-        fields_ = (check.id, check.rule, first, None, message, check.severity)
-        entries.append(sb.case([(sb.col(violated(j)), _reason(fields_, first))]))
+        fields = (check.id, check.rule, first, None, message, check.severity)
+        reasons.append((fields, first, sb.col(violated(j))))
+    rtype = reasons_type(
+        {n: [f[REASON_FIELDS.index(n)] or "" for f, _, _ in reasons] for n in DICTIONARY_FIELDS}
+    )
+    entries = [sb.case([(flag, _reason(fields, column))]) for fields, column, flag in reasons]
     if not entries:
-        return sb.cast(exp.Array(expressions=[]), REASONS_TYPE)
+        return sb.cast(exp.Array(expressions=[]), rtype)
     present = sb.lambda_("__meshc_reason", sb.not_null(sb.col("__meshc_reason")))
-    return sb.cast(sb.fn("list_filter", exp.Array(expressions=entries), present), REASONS_TYPE)
+    return sb.cast(sb.fn("list_filter", exp.Array(expressions=entries), present), rtype)
+
+
+def reasons_type(texts: Mapping[str, Sequence[str]]) -> exp.DataType:
+    """STRUCT(rule_id, rule, column, value, message, severity)[]: VARCHAR fields, but each of
+    DICTIONARY_FIELDS is an ENUM of its `texts` (VARCHAR when there are none: an ENUM needs a
+    value). Each text is spelled once in the query."""
+
+    def kind(name: str) -> exp.DataType:
+        distinct = list(dict.fromkeys(texts.get(name, ())))
+        if not distinct:
+            return sb.dtype("VARCHAR")
+        return exp.DataType(
+            this=exp.DataType.Type.ENUM, expressions=[sb.string(t) for t in distinct]
+        )
+
+    fields = [exp.ColumnDef(this=sb.ident(n), kind=kind(n)) for n in REASON_FIELDS]
+    struct = exp.DataType(this=exp.DataType.Type.STRUCT, expressions=fields, nested=True)
+    return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[struct], nested=True)
 
 
 def _reason(fields: tuple[Any, ...], value_column: str | None) -> exp.Expression:

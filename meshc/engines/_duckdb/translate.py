@@ -18,6 +18,7 @@ from typing import Any
 from sqlglot import exp
 
 from meshc.diagnostics import Diagnostic
+from meshc.engines import textcast as spec
 from meshc.engines._duckdb import sqlbuild as sb
 from meshc.engines._duckdb.cast import native_type, text_cast
 from meshc.errors import UnsupportedConstruct
@@ -85,7 +86,7 @@ class Translator:
             ir.Between: self.between,
             ir.RegexSearch: self.regex,
             ir.Arith: self.arith,
-            ir.Neg: lambda n: exp.Neg(this=self.sub(n.operand)),
+            ir.Neg: self.neg,
             ir.Case: self.case,
             ir.Coalesce: self.coalesce,
             ir.Cast: self.cast,
@@ -142,7 +143,10 @@ class Translator:
         if node.op == "%":
             right = exp.Nullif(this=self(node.right), expression=_zero())
             return exp.Mod(this=self.sub(node.left), expression=right)
-        return self.binary(_ARITH[node.op], node.left, node.right)
+        return _exact(self.binary(_ARITH[node.op], node.left, node.right), node.ltype)
+
+    def neg(self, node: ir.Neg) -> exp.Expression:
+        return _exact(exp.Neg(this=self.sub(node.operand)), node.type)
 
     def case(self, node: ir.Case) -> exp.Expression:
         whens = [(self(cond), self(value)) for cond, value in node.whens]
@@ -159,6 +163,11 @@ class Translator:
             return sb.cast(value, native_type(target))
         if source == STRING and target != STRING:  # the same documented forms as column casts
             return text_cast(value, target).value
+        if target.kind is Kind.INTEGER and source.kind is Kind.FLOAT:
+            # 2^63 overflows (Spark's SQL would clamp it to the maximum, so say it in the tree)
+            limit = sb.cast(exp.Literal.number(-spec.INT64_MIN), "DOUBLE")  # 2^63, exact
+            below = exp.LT(this=sb.paren(value), expression=limit)
+            value = sb.case([(below, value)])
         if target.kind is Kind.INTEGER and source.kind in (Kind.FLOAT, Kind.DECIMAL):
             value = exp.Anonymous(this="trunc", expressions=[value])  # CAST rounds in DuckDB
         return sb.try_cast(value, native_type(target))
@@ -167,7 +176,8 @@ class Translator:
     def strfn(self, node: ir.StrFn) -> exp.Expression:
         if node.fn == "trim":  # spaces only, both ends (TRIM's default set differs per engine)
             return exp.Trim(this=self(node.operand), expression=sb.string(" "))
-        return _STRFN[node.fn](this=self(node.operand))
+        result = _STRFN[node.fn](this=self(node.operand))
+        return _exact(result, node.type) if node.fn == "abs" else result
 
     def substring(self, node: ir.Substring) -> exp.Expression:
         length = exp.Literal.number(node.length) if node.length is not None else None
@@ -212,12 +222,23 @@ class Translator:
         operand = self(node.operand)
         if node.fn == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[operand]))
+        if node.fn == "sum" and node.type is not None and node.type.kind is Kind.INTEGER:
+            # DuckDB sums BIGINT into HUGEINT; a total outside 64 bits is NULL, as everywhere
+            return sb.try_cast(exp.Sum(this=operand), "BIGINT")
         return _AGG[node.fn](this=operand)
 
 
 def translate(node: ir.Expr, resolve: Resolver = by_name) -> exp.Expression:
     """Translate an IR tree into a sqlglot expression for DuckDB."""
     return Translator(resolve)(node)
+
+
+def _exact(result: exp.Expression, ltype: LogicalType | None) -> exp.Expression:
+    """Integer and decimal results outside their type's range are NULL: DuckDB raises on them
+    (which would end the run), so the operation runs inside `try()`."""
+    if ltype is not None and ltype.kind in (Kind.INTEGER, Kind.DECIMAL):
+        return sb.fn("try", result)
+    return result
 
 
 def _zero() -> exp.Expression:

@@ -16,19 +16,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from meshc.engines import textcast as spec
 from meshc.engines._pandas import calendar
 from meshc.engines._pandas.dtypes import arrow_type, from_arrow, to_arrow, typed
 from meshc.types import INTEGER, STRING, Kind, LogicalType
 
 Arrow: TypeAlias = "pa.Array | pa.ChunkedArray"
-_INT = r"^[+-]?[0-9]+$"
-_FLOAT = r"(?i)^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity|nan)$"
-_DATE = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
-_TIME = r"(?:[T ](?P<H>[0-9]{2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?)?)?"
-_ZONE = r"(?:Z|(?P<zs>[+-])(?P<zh>[0-9]{2}):(?P<zm>[0-9]{2}))?$"
-_TRUE = pa.array(["true", "t", "yes", "1"])
-_FALSE = pa.array(["false", "f", "no", "0"])
-_INT64_MAX, _INT64_MIN_ABS = "9223372036854775807", "9223372036854775808"
+_INT = spec.full(spec.INTEGER)
+_FLOAT = spec.full(spec.FLOAT)
+_NAN = spec.full(spec.FLOAT_NAN)
+_DATE = spec.full(spec.DATE)
+_TIMESTAMP = spec.full(spec.TIMESTAMP)
+_TRUE = pa.array(spec.TRUE_TOKENS)
+_FALSE = pa.array(spec.FALSE_TOKENS)
+_INT64_MAX, _INT64_MIN_ABS = str(spec.INT64_MAX), str(-spec.INT64_MIN)
 
 
 def cast_text(raw: pd.Series, ltype: LogicalType) -> tuple[pd.Series, np.ndarray]:
@@ -38,7 +39,8 @@ def cast_text(raw: pd.Series, ltype: LogicalType) -> tuple[pd.Series, np.ndarray
     arr = to_arrow(raw)
     if ltype.kind is Kind.STRING:
         return from_arrow(arr, Kind.STRING), np.zeros(len(raw), dtype=bool)  # byte for byte
-    text = pc.utf8_trim(arr.cast(pa.string()), " ")  # one string width, so literals match it
+    # one string width, so literals match it
+    text = pc.utf8_trim(arr.cast(pa.string()), spec.TRIM_CHARS)
     values, accepted = _TEXT_CASTS[ltype.kind](text, ltype)
     bad = pc.and_(pc.is_valid(arr), pc.invert(pc.fill_null(accepted, False)))
     return typed(values, ltype), np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool)
@@ -86,8 +88,9 @@ def _integer(text: Arrow, _: LogicalType) -> tuple[Arrow, Arrow]:
 
 
 def _float(text: Arrow, _: LogicalType) -> tuple[Arrow, Arrow]:
-    accepted = pc.match_substring_regex(text, _FLOAT)
-    return _nan_to_null(_keep(_unsigned(text), accepted).cast(pa.float64())), accepted
+    number = pc.match_substring_regex(text, _FLOAT)
+    nan = pc.match_substring_regex(text, _NAN)  # a valid spelling, read as NULL
+    return _keep(_unsigned(text), number).cast(pa.float64()), pc.or_(number, nan)
 
 
 def _nan_to_null(values: Arrow) -> Arrow:
@@ -96,10 +99,7 @@ def _nan_to_null(values: Arrow) -> Arrow:
 
 def _decimal(text: Arrow, ltype: LogicalType) -> tuple[Arrow, Arrow]:
     precision, scale = ltype.precision or 38, ltype.scale or 0
-    whole = precision - scale
-    integer = rf"(?:0*[1-9][0-9]{{0,{whole - 1}}}|0+)" if whole > 0 else "0+"
-    fraction = rf"(?:\.[0-9]{{1,{scale}}})?" if scale > 0 else ""
-    ok = pc.match_substring_regex(text, rf"^[+-]?{integer}{fraction}$")
+    ok = pc.match_substring_regex(text, spec.full(spec.decimal(precision, scale)))
     return _keep(_unsigned(text), ok).cast(pa.decimal128(precision, scale)), ok
 
 
@@ -120,32 +120,28 @@ def _field(parts: Arrow, name: str) -> np.ndarray:
 def _date_parts(parts: Arrow) -> tuple[np.ndarray, np.ndarray]:
     """(days since epoch, valid mask) from the y/m/d groups of a match."""
     matched = np.asarray(pc.is_valid(parts).to_numpy(zero_copy_only=False), dtype=bool)
-    y, m, d = _field(parts, "y"), _field(parts, "m"), _field(parts, "d")
+    y, m, d = _field(parts, "year"), _field(parts, "month"), _field(parts, "day")
     ok = matched & calendar.valid_date(y, m, d)
     days = calendar.days_from_civil(np.where(ok, y, 1970), np.where(ok, m, 1), np.where(ok, d, 1))
     return days, ok
 
 
 def _date(text: Arrow, _: LogicalType) -> tuple[Arrow, Arrow]:
-    days, ok = _date_parts(pc.extract_regex(text, _DATE + "$"))
+    days, ok = _date_parts(pc.extract_regex(text, _DATE))
     values = pa.array(days.astype(np.int32), type=pa.int32(), mask=~ok).cast(pa.date32())
     return values, pa.array(ok)
 
 
 def _timestamp(text: Arrow, ltype: LogicalType) -> tuple[Arrow, Arrow]:
-    parts = pc.extract_regex(text, _DATE + _TIME + _ZONE)
+    parts = pc.extract_regex(text, _TIMESTAMP)  # the pattern bounds every clock field
     days, ok = _date_parts(parts)
-    hour, minute, second = _field(parts, "H"), _field(parts, "M"), _field(parts, "S")
-    frac_text = pc.utf8_rpad(pc.fill_null(pc.struct_field(parts, "f"), ""), 6, "0")
+    hour, minute, second = _field(parts, "hour"), _field(parts, "minute"), _field(parts, "second")
+    digits = spec.FRACTION_DIGITS
+    frac_text = pc.utf8_rpad(pc.fill_null(pc.struct_field(parts, "fraction"), ""), digits, "0")
     micros = np.asarray(frac_text.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
-    zone_h, zone_m = _field(parts, "zh"), _field(parts, "zm")
-    sign = np.where(
-        np.asarray(pc.fill_null(pc.struct_field(parts, "zs"), "").to_numpy(zero_copy_only=False))
-        == "-",
-        -1,
-        1,
-    )
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59) & (zone_h <= 23) & (zone_m <= 59)
+    zone_h, zone_m = _field(parts, "zonehour"), _field(parts, "zoneminute")
+    zone_sign = pc.fill_null(pc.struct_field(parts, "zonesign"), "")
+    sign = np.where(np.asarray(zone_sign.to_numpy(zero_copy_only=False)) == "-", -1, 1)
     offset_us = sign * (zone_h * 60 + zone_m) * 60_000_000  # local = UTC + offset
     total = (
         days * calendar.US_PER_DAY
@@ -181,7 +177,8 @@ def _via_text(series: pd.Series, target: LogicalType) -> pd.Series:
 
 def _float_to_integer(series: pd.Series, _: LogicalType) -> pd.Series:
     values = series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
-    ok = np.isfinite(values) & (np.abs(values) < 2.0**63)
+    # [-2^63, 2^63): every double in it truncates into signed 64-bit, -2^63 included
+    ok = np.isfinite(values) & (values >= -(2.0**63)) & (values < 2.0**63)
     truncated = np.trunc(np.where(ok, values, 0.0)).astype(np.int64)  # toward zero, per the spec
     return pd.Series(pd.arrays.IntegerArray(truncated, ~ok))
 

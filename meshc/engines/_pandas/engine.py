@@ -36,8 +36,8 @@ class PandasEngine:
         header: bool = True,
         text_columns: Sequence[str] = (),
     ) -> pd.DataFrame:
-        # Text formats read every column as text, so `text_columns` needs no special handling.
-        return io.read(paths, fmt, delimiter, header)
+        # Text formats read every column as text; `text_columns` must be in every file.
+        return io.read(paths, fmt, delimiter, header, required=text_columns)
 
     def validate(self, frame: pd.DataFrame, plan: ValidationPlan) -> Split:
         predicates = {  # fail before any work

@@ -2,22 +2,22 @@
 
 Text sources (CSV, JSON, NDJSON) are read with every column as text: pandas gets `dtype=str`,
 `keep_default_na=False` and `na_filter=False`, so nothing is guessed or turned into NaN (the plan's
-`null_values` are applied by the engine, which knows them). Parquet keeps its stored types as
+`null_values` are applied by the engine, which knows them); JSON goes through meshc's own reader
+(`sourcespec.read_json_table`). Parquet keeps its stored types as
 arrow-backed columns.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from meshc.engines import sourcespec
 from meshc.engines._pandas.dtypes import STRING_DTYPE
 from meshc.engines._pandas.reasons import reasons_to_json
 from meshc.engines.base import REASONS
@@ -26,7 +26,15 @@ from meshc.errors import SourceError, WriteError
 TEXT_SOURCE = "meshc_text_source"  # DataFrame.attrs flag: columns are raw text
 
 
-def read(paths: Sequence[str], fmt: str, delimiter: str, header: bool) -> pd.DataFrame:
+def read(
+    paths: Sequence[str],
+    fmt: str,
+    delimiter: str,
+    header: bool,
+    required: Sequence[str] = (),
+) -> pd.DataFrame:
+    """All files, concatenated by column name; `required` (the contract columns) must be in
+    every CSV and Parquet file (sourcespec)."""
     fmt = fmt.lower()
     readers = {
         "csv": lambda p: _read_csv(p, delimiter, header),
@@ -38,11 +46,16 @@ def read(paths: Sequence[str], fmt: str, delimiter: str, header: bool) -> pd.Dat
         raise SourceError(f"unsupported source format '{fmt}' (csv, parquet, json, ndjson)")
     if not paths:
         raise SourceError("no source files to read")
+    found = sourcespec.check_files(
+        paths, fmt, delimiter=delimiter, header=header, required=required
+    )
     try:
         frames = [readers[fmt](str(p)) for p in paths]
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise SourceError(f"cannot read {fmt} source: {exc}") from exc
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if fmt == "parquet":  # meshc reads flat columns only (sourcespec)
+        frame = frame.drop(columns=sourcespec.unread_columns(found))
     frame.attrs[TEXT_SOURCE] = fmt != "parquet"
     return frame
 
@@ -55,6 +68,8 @@ def _read_csv(path: str, delimiter: str, header: bool) -> pd.DataFrame:
         dtype=str,
         keep_default_na=False,
         na_filter=False,
+        quotechar=sourcespec.QUOTE,
+        skip_blank_lines=True,  # an empty line is no row (sourcespec)
     )
     if not header:  # positional names, 1-based like Polars' column_1, column_2, ...
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
@@ -66,25 +81,10 @@ def _read_parquet(path: str) -> pd.DataFrame:
 
 
 def _read_json(path: str) -> pd.DataFrame:
-    """A JSON array of objects or NDJSON. Numbers keep their exact source text (`1.50` stays
-    `1.50`): the parser hands them over as strings instead of floats."""
-    text = Path(path).read_text(encoding="utf-8")
-    stripped = text.lstrip()
-    if not stripped.startswith("["):  # NDJSON: one object per line
-        stripped = "[" + ",".join(line for line in stripped.splitlines() if line.strip()) + "]"
-    records = json.loads(stripped, parse_int=str, parse_float=str, parse_constant=str)
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise ValueError("expected a JSON array of objects or one object per line")
-    frame = pd.DataFrame.from_records(records)
-    return frame.apply(lambda col: col.map(_json_text, na_action="ignore")).astype(STRING_DTYPE)
-
-
-def _json_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    """A JSON array of objects or NDJSON, every value as text by sourcespec's rules."""
+    return (
+        sourcespec.read_json_table(path).to_pandas(types_mapper=pd.ArrowDtype).astype(STRING_DTYPE)
+    )
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from meshc.engines import textcast as spec
 from meshc.engines._pandas.coerce import MAX_PRECISION, literal, numeric_target, unify
 from meshc.engines._pandas.dtypes import from_arrow, to_arrow
 from meshc.engines._pandas.native import Env, Native, Translate, unsupported
 from meshc.rules import expr as ir
 from meshc.types import FLOAT, INTEGER, Kind, LogicalType
 
-_INT64_LIMIT = 2.0**63
+# The signed 64-bit range, as decimals: integer results are computed exactly in decimal128.
+_INT64_RANGE = tuple(pa.scalar(v, pa.decimal128(19, 0)) for v in (spec.INT64_MIN, spec.INT64_MAX))
 _PANDAS_OPS: dict[str, Callable[[pd.Series, pd.Series], pd.Series]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
@@ -39,14 +42,24 @@ def arith(node: ir.Arith, translate: Translate) -> Native:
             return _modulo(a, b, target)
         if target.kind is Kind.DECIMAL:
             return from_arrow(_decimal_op(node.op, to_arrow(a), to_arrow(b)), Kind.DECIMAL)
-        result = _PANDAS_OPS[node.op](a, b)
-        if target.kind is Kind.INTEGER:
-            # numpy int64 wraps silently on overflow; SQL engines refuse. NULL is the honest value.
-            approx = _PANDAS_OPS[node.op](a.astype("Float64"), b.astype("Float64"))
-            result = result.mask((approx.abs() >= _INT64_LIMIT).fillna(False).to_numpy(dtype=bool))
-        return result
+        if target.kind is Kind.INTEGER:  # numpy int64 would wrap silently
+            exact = _decimal_op(node.op, _as_decimal(a), _as_decimal(b))
+            return _to_int64(exact)
+        return _PANDAS_OPS[node.op](a, b)
 
     return run
+
+
+def _as_decimal(series: pd.Series) -> pa.Array:
+    return to_arrow(series).cast(pa.decimal128(19, 0))
+
+
+def _to_int64(exact: pa.Array) -> pd.Series:
+    """An exact integer result as Int64: NULL outside the signed 64-bit range."""
+    low, high = _INT64_RANGE
+    fits = pc.and_(pc.greater_equal(exact, low), pc.less_equal(exact, high))
+    kept = pc.if_else(pc.fill_null(fits, False), exact, pa.scalar(None, exact.type))
+    return from_arrow(kept.cast(pa.int64()), Kind.INTEGER)
 
 
 def _decimal_op(op: str, a: pa.Array, b: pa.Array) -> pa.Array:
@@ -57,7 +70,12 @@ def _decimal_op(op: str, a: pa.Array, b: pa.Array) -> pa.Array:
         return _ARROW_OPS[op](a, b)
     except pa.ArrowInvalid:
         result = _ARROW_OPS[op](_narrowest256(a), _narrowest256(b))
-        return result.cast(pa.decimal128(MAX_PRECISION, min(result.type.scale, MAX_PRECISION)))
+        scale = min(result.type.scale, MAX_PRECISION)
+        # a value that needs more than 38 digits is NULL, like integer overflow
+        bound = pa.scalar(Decimal(10) ** (MAX_PRECISION - scale), pa.decimal256(76, scale))
+        fits = pc.fill_null(pc.less(pc.abs(result), bound), False)
+        kept = pc.if_else(fits, result, pa.scalar(None, result.type))
+        return kept.cast(pa.decimal128(MAX_PRECISION, scale))
 
 
 def _narrowest256(values: pa.Array) -> pa.Array:
@@ -89,23 +107,38 @@ def negate(node: ir.Neg, translate: Translate) -> Native:
     inner = translate(node.operand)
     if node.type is not None and node.type.kind is Kind.DECIMAL:
         return lambda env: from_arrow(pc.negate(to_arrow(inner(env))), Kind.DECIMAL)
+    if node.type is not None and node.type.kind is Kind.INTEGER:  # -MIN overflows
+        return lambda env: _to_int64(pc.negate(_as_decimal(inner(env))))
     return lambda env: -inner(env)
 
 
 def absolute(inner: Native, ltype: LogicalType | None) -> Native:
     if ltype is not None and ltype.kind is Kind.DECIMAL:
         return lambda env: from_arrow(pc.abs(to_arrow(inner(env))), Kind.DECIMAL)
+    if ltype is not None and ltype.kind is Kind.INTEGER:  # |MIN| overflows
+        return lambda env: _to_int64(pc.abs(_as_decimal(inner(env))))
     return lambda env: inner(env).abs()
 
 
 _AGGREGATES: dict[str, Callable[[pa.Array], pa.Scalar]] = {
     "count": lambda a: pc.count(a, mode="only_valid"),
     "count_distinct": lambda a: pc.count_distinct(a, mode="only_valid"),
-    "sum": lambda a: pc.sum(a, min_count=1),  # SQL: SUM of no values is NULL, not 0
+    "sum": lambda a: _sum(a),
     "avg": lambda a: pc.mean(a.cast(pa.float64(), safe=False), min_count=1),
     "min": pc.min,
     "max": pc.max,
 }
+
+
+def _sum(values: pa.Array) -> pa.Scalar:
+    """SQL: the SUM of no values is NULL, not 0. An integer total is exact (decimal128) and NULL
+    outside signed 64-bit, where arrow's int64 sum would wrap."""
+    if not pa.types.is_integer(values.type):
+        return pc.sum(values, min_count=1)
+    exact = pc.sum(values.cast(pa.decimal128(19, 0)), min_count=1).as_py()
+    low, high = _INT64_RANGE
+    fits = exact is not None and low.as_py() <= exact <= high.as_py()
+    return pa.scalar(int(exact) if fits else None, pa.int64())
 
 
 def aggregate(node: ir.Agg, translate: Translate) -> Native:

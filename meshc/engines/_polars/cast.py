@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import polars as pl
 
+from meshc.engines import textcast as spec
 from meshc.types import Kind, LogicalType
 
-# [0-9] rather than \d: Rust's \d matches every Unicode digit.
-_INTEGER = r"^[+-]?[0-9]+$"
-_FLOAT = r"^(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:[+-]?inf(?:inity)?|nan))$"
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-# seconds are 00-59 here because chrono would read the leap second :60 as the next minute
-_TIMESTAMP = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?$"
-)
-_TRUE = ("true", "t", "yes", "1")
-_FALSE = ("false", "f", "no", "0")
-_BOOLEANS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+_INTEGER = spec.full(spec.INTEGER)
+_FLOAT = spec.full(spec.FLOAT)
+_NAN = spec.full(spec.FLOAT_NAN)
+_DATE = spec.full(spec.DATE)
+_TIMESTAMP = spec.full(spec.TIMESTAMP)
+_BOOLEANS = {**dict.fromkeys(spec.TRUE_TOKENS, True), **dict.fromkeys(spec.FALSE_TOKENS, False)}
 
 UTC = "UTC"
 
@@ -54,11 +49,11 @@ def cast_text(raw: pl.Expr, ltype: LogicalType) -> tuple[pl.Expr, pl.Expr]:
     """(typed value, ok) for a String expression; ok is NULL-safe (True for NULL input)."""
     if ltype.kind is Kind.STRING:
         return raw, pl.lit(True)
-    text = raw.str.strip_chars(" ")
+    text = raw.str.strip_chars(spec.TRIM_CHARS)
     typed, matched = _TEXT_CASTS[ltype.kind](text, ltype)
     ok = raw.is_null() | (matched.fill_null(False) & typed.is_not_null())
-    if ltype.kind is Kind.FLOAT:
-        typed = typed.fill_nan(None)  # NaN is a valid float spelling, read as NULL
+    if ltype.kind is Kind.FLOAT:  # NaN, signed or not, is a valid float spelling read as NULL
+        ok = ok | text.str.contains(_NAN).fill_null(False)
     return typed, ok
 
 
@@ -73,17 +68,9 @@ def _float(text: pl.Expr, _: LogicalType) -> tuple[pl.Expr, pl.Expr]:
     return pl.when(matched).then(text.cast(pl.Float64, strict=False)), matched
 
 
-def decimal_regex(precision: int, scale: int) -> str:
-    """The accepted form, bounded: leading zeros do not count as integer digits."""
-    whole = precision - scale
-    int_part = f"0*[0-9]{{1,{whole}}}" if whole > 0 else "0+"
-    frac = f"(?:\\.[0-9]{{1,{scale}}})?" if scale > 0 else ""
-    return f"^[+-]?{int_part}{frac}$"
-
-
 def _decimal(text: pl.Expr, ltype: LogicalType) -> tuple[pl.Expr, pl.Expr]:
     assert ltype.precision is not None and ltype.scale is not None
-    matched = text.str.contains(decimal_regex(ltype.precision, ltype.scale))
+    matched = text.str.contains(spec.full(spec.decimal(ltype.precision, ltype.scale)))
     return pl.when(matched).then(text.cast(polars_dtype(ltype), strict=False)), matched
 
 
@@ -115,7 +102,7 @@ def _timestamp(text: pl.Expr, ltype: LogicalType) -> tuple[pl.Expr, pl.Expr]:
     return typed, matched
 
 
-_DATE_WITH_OFFSET = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-])"
+_DATE_WITH_OFFSET = spec.DATE_THEN_OFFSET
 # %.f also takes no fraction at all; more than 6 digits never get here (the regex rejects them)
 _TIMESTAMP_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f%#z",

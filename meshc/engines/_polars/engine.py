@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from meshc.engines._polars.mask import FrameT, mask_frame
 from meshc.engines._polars.translate import translate
 from meshc.engines._polars.validate import cast, validate, validate_to_files
 from meshc.engines.base import Split, ValidationPlan
-from meshc.errors import SourceError
+from meshc.errors import SourceError, WriteError
 from meshc.rules import expr as ir
 
 Frame = pl.LazyFrame | pl.DataFrame
@@ -45,14 +48,18 @@ class PolarsEngine:
     def validate_streaming(self, frame: Frame, plan: ValidationPlan) -> Split:
         """`validate`, in bounded memory: the outputs are streamed to Parquet spill files and come
         back as lazy scans of them (see spill.py); `write` then links the files into place."""
-        spilled = spill.SpillDir()
-        split = validate_to_files(
-            frame,
-            plan,
-            spilled.path / "valid.parquet",
-            spilled.path / "quarantine.parquet",
-            spilled.path / "flags.arrow",
-        )
+        try:
+            spilled = spill.SpillDir()
+            split = validate_to_files(
+                frame,
+                plan,
+                spilled.path / "valid.parquet",
+                spilled.path / "quarantine.parquet",
+                spilled.path / "flags.arrow",
+            )
+        except (OSError, SourceError) as exc:
+            _raise_if_spill_failed(exc)
+            raise
         (spilled.path / "flags.arrow").unlink()
         split.valid = spilled.scan("valid.parquet")
         split.quarantine = spilled.scan("quarantine.parquet")
@@ -89,6 +96,27 @@ class PolarsEngine:
             return list(frame.collect_schema().names())
         except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
             raise SourceError(f"cannot read the source: {exc}") from exc
+
+
+# A full disk, a file-size limit, a disk quota: failures of *writing* the spill files, which
+# Polars reports as one text (Rust's "... (os error N)") together with read errors.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def _raise_if_spill_failed(exc: BaseException) -> None:
+    """A spill file that could not be written is a WriteError about the temp dir, not a source
+    that cannot be read."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, OSError) and error.errno in _WRITE_ERRNOS:
+            reason = os.strerror(error.errno)
+        elif error is not None and any(f"(os error {n})" in str(error) for n in _WRITE_ERRNOS):
+            reason = str(error).splitlines()[0].replace("cannot read the source: ", "")
+        else:
+            continue
+        raise WriteError(
+            f"cannot write temporary files in {tempfile.gettempdir()}: {reason} "
+            "(free space there or set TMPDIR to a folder with room); nothing was written"
+        ) from exc
 
 
 def create(**options: object) -> PolarsEngine:

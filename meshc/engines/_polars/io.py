@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
+from meshc.engines import sourcespec
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
 
@@ -28,54 +28,51 @@ def read(
     if not paths:
         raise SourceError("no source files given")
     fmt = fmt.lower()
+    found = sourcespec.check_files(
+        paths, fmt, delimiter=delimiter, header=header, required=text_columns
+    )
     try:
-        frame = _scan(list(paths), fmt, delimiter, header, text_columns)
+        frame = _scan(list(paths), fmt, delimiter, header)
+        if fmt == "parquet":  # meshc reads flat columns only (sourcespec)
+            frame = frame.drop(sourcespec.unread_columns(found))
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SourceError(f"cannot read {fmt} source {', '.join(paths)}: {exc}") from exc
     setattr(frame, TEXT_SOURCE_ATTR, fmt in TEXT_FORMATS)
     return frame
 
 
-def _scan(
-    paths: list[str], fmt: str, delimiter: str, header: bool, text_columns: Sequence[str]
-) -> pl.LazyFrame:
+def _scan(paths: list[str], fmt: str, delimiter: str, header: bool) -> pl.LazyFrame:
     if fmt == "csv":
-        # infer_schema=False reads every column as String: casting is meshc's job.
-        # empty_string_is_null=False: '' is NULL only through plan.null_values.
-        return pl.scan_csv(
-            paths,
-            separator=delimiter,
-            has_header=header,
-            infer_schema=False,
-            empty_string_is_null=False,
-            null_values=None,
-        )
+        frames = [_scan_csv(p, delimiter, header) for p in paths]
+        return frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
     if fmt == "parquet":
         return pl.scan_parquet(paths)
     if fmt in ("json", "ndjson"):
-        frames = [_scan_json(p, text_columns) for p in paths]
+        # meshc's own JSON reader: numbers keep their source text, objects their JSON text
+        frames = [pl.DataFrame(sourcespec.read_json_table(p)).lazy() for p in paths]
         return frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
     raise SourceError(f"unknown source format '{fmt}' (choose csv, json, ndjson or parquet)")
 
 
-def _scan_json(path: str, text_columns: Sequence[str]) -> pl.LazyFrame:
-    """A JSON array file (read eagerly: Polars has no lazy reader for it) or NDJSON (lazy).
-    The schema is inferred from every record, so a key first seen late is not dropped."""
-    overrides: dict[str, Any] = dict.fromkeys(text_columns, pl.String)
-    if _is_json_array(path):
-        return pl.read_json(
-            path, schema_overrides=overrides or None, infer_schema_length=None
-        ).lazy()
-    return pl.scan_ndjson(path, schema_overrides=overrides or None, infer_schema_length=None)
-
-
-def _is_json_array(path: str) -> bool:
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(4096), b""):
-            stripped = chunk.lstrip()
-            if stripped:
-                return stripped.startswith(b"[")
-    return False
+def _scan_csv(path: str, delimiter: str, header: bool) -> pl.LazyFrame:
+    if sourcespec.count_empty_lines(path, delimiter=delimiter, header=header):
+        # Polars reads an empty line as a row of '' (indistinguishable from a row of empty
+        # cells); an empty line is no row (sourcespec), so such a file is read through Arrow
+        table = sourcespec.read_csv_text(path, delimiter=delimiter, header=header)
+        if not header:  # Polars' positional names
+            table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
+        return pl.DataFrame(table).lazy()
+    # infer_schema=False reads every column as String: casting is meshc's job.
+    # empty_string_is_null=False: '' is NULL only through plan.null_values.
+    return pl.scan_csv(
+        path,
+        separator=delimiter,
+        has_header=header,
+        infer_schema=False,
+        empty_string_is_null=False,
+        null_values=None,
+        quote_char=sourcespec.QUOTE,
+    )
 
 
 def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:

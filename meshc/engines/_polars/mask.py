@@ -1,18 +1,18 @@
 """PII masking (base.MASKING) of data columns and of `_meshc_reasons[].value`, NULL in, NULL out.
 
-Polars has no SHA-256 expression, so `hash` is the one step that calls Python: hashlib runs once
+Polars has no HMAC-SHA256 expression, so `hash` is the one step that calls Python: hmac runs once
 per *distinct* value of the batch, and the digests are mapped back natively.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import TypeVar
 
 import polars as pl
 
 from meshc.engines.base import REASONS, REDACTED
+from meshc.engines.masking_key import keyed_hash, masking_key
 from meshc.errors import MeshcError
 
 _KEEP_LAST = 4
@@ -40,7 +40,8 @@ def masked(value: pl.Expr, method: str) -> pl.Expr:
     if method == "nullify":
         return pl.lit(None, pl.String)
     if method == "hash":
-        return text.map_batches(_sha256, return_dtype=pl.String)
+        key = masking_key()  # read before any batch runs: a missing key fails at once
+        return text.map_batches(lambda s: _keyed_hash(s, key), return_dtype=pl.String)
     if method == "redact":
         return pl.when(text.is_not_null()).then(pl.lit(REDACTED))
     length = text.str.len_chars()
@@ -67,7 +68,7 @@ def _masked_reasons(masks: Mapping[str, str]) -> pl.Expr:
     return pl.col(REASONS).list.eval(reason.struct.with_fields(value.alias("value"))).alias(REASONS)
 
 
-def _sha256(series: pl.Series) -> pl.Series:
+def _keyed_hash(series: pl.Series, key: bytes) -> pl.Series:
     distinct = series.drop_nulls().unique()
-    digests = {v: hashlib.sha256(v.encode("utf-8")).hexdigest() for v in distinct.to_list()}
+    digests = {v: keyed_hash(key, v) for v in distinct.to_list()}
     return series.replace_strict(digests, default=None, return_dtype=pl.String)

@@ -3,13 +3,17 @@
 `PolarsEngine.validate_streaming` writes the valid rows and the quarantine into a fresh temporary
 directory (under TMPDIR) and returns lazy scans of those files. The directory lives as long as a
 frame reading from it does (masked frames built on a scan carry it along) and is removed when the
-last one is garbage-collected, or at exit. Writing an unmodified scan to Parquet hard-links (or,
-across file systems, copies) the spilled file instead of decoding and re-encoding it.
+last one is garbage-collected, or at exit (SIGTERM included: the CLI turns it into an exit). Its
+name `meshc-spill-<pid>-*` names the owner, so a folder left by a killed process (SIGKILL) is
+removed by the next streamed validation; a live process's folder is never touched. Writing an
+unmodified scan to Parquet hard-links (or, across file systems, copies) the spilled file instead of
+decoding and re-encoding it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -19,13 +23,16 @@ import polars as pl
 
 _KEEP_ALIVE = "_meshc_spill"  # the SpillDir a frame reads from
 _FILE = "_meshc_spill_file"  # set only on the unmodified scan of one spilled file
+_PREFIX = "meshc-spill-"
+_OWNED = re.compile(rf"^{_PREFIX}(\d+)-")
 
 
 class SpillDir:
     """A temporary directory removed with its last reader."""
 
     def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="meshc-spill-"))
+        sweep_stale()
+        self.path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
 
     def scan(self, name: str) -> pl.LazyFrame:
@@ -33,6 +40,17 @@ class SpillDir:
         setattr(frame, _KEEP_ALIVE, self)
         setattr(frame, _FILE, self.path / name)
         return frame
+
+
+def sweep_stale(folder: Path | None = None) -> None:
+    """Remove spill folders of processes that no longer exist (killed before their cleanup)."""
+    from meshc.runner.commit import pid_alive
+
+    base = folder or Path(tempfile.gettempdir())
+    for entry in base.glob(f"{_PREFIX}*"):
+        match = _OWNED.match(entry.name)
+        if match and entry.is_dir() and not pid_alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def carry(source: object, derived: pl.LazyFrame | pl.DataFrame) -> None:

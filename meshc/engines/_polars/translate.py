@@ -25,6 +25,7 @@ ColumnResolver = Callable[[str], pl.Expr]
 Handler = Callable[["Translator", Any], pl.Expr]
 
 ENGINE = "polars"
+MAX_DECIMAL_DIGITS = 38
 _DURATION_SUFFIX = {
     "year": "y",
     "month": "mo",
@@ -145,18 +146,56 @@ def _arith(t: Translator, node: ir.Arith) -> pl.Expr:
         right = pl.when(right != 0).then(right)
     if node.op == "/":
         return left.cast(pl.Float64) / right.cast(pl.Float64)
+    integer = node.ltype.kind is Kind.INTEGER
+    if integer:  # exact in 128 bits, then NULL outside 64 (Polars' Int64 would wrap)
+        left, right = left.cast(pl.Int128), right.cast(pl.Int128)
+    elif node.ltype.kind is Kind.DECIMAL and node.op in "+-*":
+        fits = _decimal_fits(node.op, left, right, node.ltype.scale or 0)
+        left, right = pl.when(fits).then(left), pl.when(fits).then(right)
     if node.op == "%":
         # SQL's remainder takes the dividend's sign (-7 % 3 = -1); Polars' % floors (= 2)
-        return (left.abs() % right.abs()) * left.sign()
-    if node.op == "+":
-        return left + right
-    if node.op == "-":
-        return left - right
-    return left * right
+        result = (left.abs() % right.abs()) * left.sign()
+    elif node.op == "+":
+        result = left + right
+    elif node.op == "-":
+        result = left - right
+    else:
+        result = left * right
+    return _to_int64(result) if integer else result
+
+
+def _decimal_fits(op: str, left: pl.Expr, right: pl.Expr, scale: int) -> pl.Expr:
+    """Whether `left op right` fits decimal(38, scale); Polars raises for the whole frame when
+    one row does not, so those rows get NULL operands (a NULL result, like integer overflow).
+    + and - are decided exactly, and so is * of whole numbers (in Int128); * with a fraction by a
+    float estimate that calls a result overflowing from 10^(38-scale) * (1 - 1e-12) on (a double
+    product errs by far less than that)."""
+    digits = MAX_DECIMAL_DIGITS - scale
+    if op == "*":
+        estimate = (left.cast(pl.Float64) * right.cast(pl.Float64)).abs()
+        if scale == 0:  # exact: the product of whole numbers below 1.5e38 fits Int128
+            safe = estimate < 1.5e38
+            product = pl.when(safe).then(left.cast(pl.Int128)) * right.cast(pl.Int128)
+            return (safe & (product.abs() < pl.lit(10**digits, pl.Int128))).fill_null(True)
+        return (estimate < 10.0**digits * (1 - 1e-12)).fill_null(True)
+    largest = Decimal("9" * digits + ("." + "9" * scale if scale else ""))  # exact, no context
+    top = pl.lit(largest, pl.Decimal(MAX_DECIMAL_DIGITS, scale))
+    step = right if op == "+" else -right
+    # top - step and -top - step are only computed where they stay in range (masked otherwise)
+    up, down = pl.when(step >= 0).then(step), pl.when(step < 0).then(step)
+    return pl.coalesce(left <= top - up, left >= -top - down).fill_null(True)
+
+
+def _to_int64(exact: pl.Expr) -> pl.Expr:
+    """An exact (128-bit) integer result as Int64: NULL outside the signed 64-bit range."""
+    return exact.cast(pl.Int64, strict=False)
 
 
 def _neg(t: Translator, node: ir.Neg) -> pl.Expr:
-    return -t(node.operand)
+    operand = t(node.operand)
+    if node.type is not None and node.type.kind is Kind.INTEGER:
+        return _to_int64(pl.lit(0, pl.Int128) - operand.cast(pl.Int128))  # -MIN overflows
+    return -operand
 
 
 def _case(t: Translator, node: ir.Case) -> pl.Expr:
@@ -187,6 +226,8 @@ def _strfn(t: Translator, node: ir.StrFn) -> pl.Expr:
     if node.fn == "trim":
         return operand.str.strip_chars(" ")
     if node.fn == "abs":
+        if node.type is not None and node.type.kind is Kind.INTEGER:
+            return _to_int64(operand.cast(pl.Int128).abs())  # |MIN| overflows
         return operand.abs()
     raise unsupported(f"function {node.fn}")
 
@@ -225,7 +266,10 @@ def _agg(t: Translator, node: ir.Agg) -> pl.Expr:
     if node.fn == "count_distinct":
         return operand.drop_nulls().n_unique().cast(pl.Int64)
     if node.fn == "sum":
-        # SQL: the SUM of no non-NULL values is NULL, Polars says 0
+        # SQL: the SUM of no non-NULL values is NULL, Polars says 0; an integer SUM is exact
+        # in 128 bits and NULL outside 64, like any integer overflow
+        if node.type is not None and node.type.kind is Kind.INTEGER:
+            return pl.when(operand.count() > 0).then(_to_int64(operand.cast(pl.Int128).sum()))
         return pl.when(operand.count() > 0).then(operand.sum())
     if node.fn == "avg":
         return operand.cast(pl.Float64).mean()

@@ -40,7 +40,18 @@ if TYPE_CHECKING:
 
 _PREFIX = "__meshc_"
 QUARANTINED = f"{_PREFIX}quarantined"
-_REASON_DTYPE = pl.List(pl.Struct({name: pl.String for name in REASON_FIELDS}))
+# A rule's text and message are the same in every row that fails it (and can be long: an IN list
+# of 80 KB): as Categorical they are held once, each row keeps a small index. Written to Parquet
+# they stay strings (dictionary-encoded), so readers see the same values.
+_DICTIONARY_FIELDS = ("rule", "message")
+_REASON_DTYPE = pl.List(
+    pl.Struct(
+        {
+            name: pl.Categorical() if name in _DICTIONARY_FIELDS else pl.String()
+            for name in REASON_FIELDS
+        }
+    )
+)
 
 
 def typed_name(column: str) -> str:
@@ -323,10 +334,10 @@ def _entry(
     value = pl.col(column).cast(pl.String) if column is not None else pl.lit(None, pl.String)
     fields = {
         "rule_id": pl.lit(rule_id),
-        "rule": pl.lit(rule),
+        "rule": pl.lit(rule, pl.Categorical),
         "column": pl.lit(column, pl.String),
         "value": value,
-        "message": pl.lit(message),
+        "message": pl.lit(message, pl.Categorical),
         "severity": pl.lit(severity),
     }
     return pl.when(pl.col(flag)).then(pl.struct([fields[k].alias(k) for k in REASON_FIELDS]))

@@ -13,22 +13,21 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from meshc.engines import textcast as spec
 from meshc.types import Kind, LogicalType
 
-_INTEGER = r"^[+-]?[0-9]+\z"
-_FLOAT = r"^(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:[+-]?inf(?:inity)?))\z"
-_NAN = r"^(?i:[+-]?nan)\z"
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\z"
-# groups: 1 date, 2 hour, 3 minute, 4 second, 5 fraction, 6 offset
-_TIMESTAMP = (
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
-    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?)?"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})?\z"
-)
+
+def _java(pattern: str) -> str:
+    return spec.java(spec.full(pattern, end=r"\z"))
+
+
+_INTEGER = _java(spec.INTEGER)
+_FLOAT = _java(spec.FLOAT)
+_NAN = _java(spec.FLOAT_NAN)
+_DATE = _java(spec.DATE)
+_TIMESTAMP = _java(spec.TIMESTAMP)
 _INSTANT_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
-_TRUE = ("true", "t", "yes", "1")
-_FALSE = ("false", "f", "no", "0")
-LONG_MIN = -(2**63)  # negating or abs() of it overflows
+LONG_MIN = spec.INT64_MIN  # negating or abs() of it overflows
 
 _SIMPLE: dict[Kind, T.DataType] = {
     Kind.STRING: T.StringType(),
@@ -53,7 +52,7 @@ def cast_text(raw: Column, ltype: LogicalType) -> tuple[Column, Column]:
     """(typed value, ok) for a string column; ok is True for a NULL input."""
     if ltype.kind is Kind.STRING:
         return raw, F.lit(True)
-    text = F.trim(raw, F.lit(" "))  # ASCII spaces only, as documented
+    text = F.trim(raw, F.lit(spec.TRIM_CHARS))  # ASCII spaces only, as documented
     typed, ok = _TEXT_CASTS[ltype.kind](text, ltype)
     return typed, raw.isNull() | F.coalesce(ok, F.lit(False))
 
@@ -71,24 +70,18 @@ def _float(text: Column, _: LogicalType) -> tuple[Column, Column]:
     return F.when(~F.isnan(typed), typed), is_nan | typed.isNotNull()
 
 
-def decimal_regex(precision: int, scale: int) -> str:
-    """The accepted form, bounded: leading zeros do not count as integer digits."""
-    whole = precision - scale
-    int_part = f"0*[0-9]{{1,{whole}}}" if whole > 0 else "0+"
-    frac = f"(?:\\.[0-9]{{1,{scale}}})?" if scale > 0 else ""
-    return f"^[+-]?{int_part}{frac}\\z"
-
-
 def _decimal(text: Column, ltype: LogicalType) -> tuple[Column, Column]:
     assert ltype.precision is not None and ltype.scale is not None
-    matched = text.rlike(decimal_regex(ltype.precision, ltype.scale))
+    matched = text.rlike(_java(spec.decimal(ltype.precision, ltype.scale)))
     typed = F.when(matched, text.try_cast(spark_type(ltype)))
     return typed, typed.isNotNull()
 
 
 def _boolean(text: Column, _: LogicalType) -> tuple[Column, Column]:
     lowered = F.lower(text)
-    typed = F.when(lowered.isin(*_TRUE), F.lit(True)).when(lowered.isin(*_FALSE), F.lit(False))
+    typed = F.when(lowered.isin(*spec.TRUE_TOKENS), F.lit(True)).when(
+        lowered.isin(*spec.FALSE_TOKENS), F.lit(False)
+    )
     return typed, typed.isNotNull()
 
 
@@ -102,21 +95,25 @@ def _timestamp(text: Column, ltype: LogicalType) -> tuple[Column, Column]:
     """Every accepted spelling is rewritten to one canonical form with an offset, parsed once
     into an instant (independent of the session time zone), then made naive if asked."""
 
-    def group(i: int, default: str) -> Column:
-        value = F.regexp_extract(text, _TIMESTAMP, i)
+    def group(name: str, default: str) -> Column:
+        value = F.regexp_extract(text, _TIMESTAMP, spec.group_index(spec.TIMESTAMP, name))
         return F.when(value == "", F.lit(default)).otherwise(value)
 
-    offset = group(6, "+00:00")
+    offset = group("zone", "+00:00")
     canonical = F.concat(
-        group(1, ""),
+        group("year", ""),
+        F.lit("-"),
+        group("month", ""),
+        F.lit("-"),
+        group("day", ""),
         F.lit("T"),
-        group(2, "00"),
+        group("hour", "00"),
         F.lit(":"),
-        group(3, "00"),
+        group("minute", "00"),
         F.lit(":"),
-        group(4, "00"),
+        group("second", "00"),
         F.lit("."),
-        F.rpad(group(5, "0"), 6, "0"),
+        F.rpad(group("fraction", "0"), spec.FRACTION_DIGITS, "0"),
         F.when(offset == "Z", F.lit("+00:00")).otherwise(offset),
     )
     instant = F.when(text.rlike(_TIMESTAMP), F.try_to_timestamp(canonical, F.lit(_INSTANT_FORMAT)))
@@ -184,6 +181,8 @@ def cast_value(operand: Column, source: LogicalType | None, target: LogicalType)
         return F.when(ok, typed)
     if source is not None and source.kind is Kind.FLOAT:
         operand = F.when(~F.isnan(operand), operand)
+        if target.kind is Kind.INTEGER:  # Spark clamps 2^63 to the maximum; it overflows
+            operand = F.when(operand < F.lit(-float(spec.INT64_MIN)), operand)
     if source is not None and source.kind is Kind.TIMESTAMP_TZ and target.kind is Kind.TIMESTAMP:
         return to_naive_utc(operand)
     if source is not None and source.kind is Kind.TIMESTAMP and target.kind is Kind.TIMESTAMP_TZ:

@@ -41,8 +41,10 @@ class SparkEngine:
         header: bool = True,
         text_columns: Sequence[str] = (),
     ) -> DataFrame:
-        # text sources are read with every column as a string, so text_columns needs no use
-        return io.read(self.session, paths, fmt, delimiter=delimiter, header=header)
+        # text sources are read with every column as a string; text_columns must be in every file
+        return io.read(
+            self.session, paths, fmt, delimiter=delimiter, header=header, required=text_columns
+        )
 
     def validate(self, frame: DataFrame, plan: ValidationPlan) -> Split:
         return validate_frame(frame, plan)

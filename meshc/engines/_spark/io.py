@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from meshc.engines import sourcespec
 from meshc.engines._spark.translate import quote
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
@@ -37,12 +38,20 @@ def read(
     *,
     delimiter: str = ",",
     header: bool = True,
+    required: Sequence[str] = (),
 ) -> DataFrame:
+    """All files, concatenated by column name; `required` (the contract columns) must be in
+    every CSV and Parquet file (sourcespec)."""
     if not paths:
         raise SourceError("no source files given")
     fmt = fmt.lower()
+    found = sourcespec.check_files(
+        paths, fmt, delimiter=delimiter, header=header, required=required
+    )
     try:
         frames = [_read_one(spark, p, fmt, delimiter, header) for p in paths]
+        if fmt == "parquet":  # meshc reads flat columns only (sourcespec)
+            frames = [f.drop(*sourcespec.unread_columns(found)) for f in frames]
     except (OSError, PySparkException) as exc:
         raise SourceError(f"cannot read {fmt} source {', '.join(paths)}: {exc}") from exc
     frame = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
@@ -81,40 +90,18 @@ def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> D
 
 def _csv_header(path: str, delimiter: str, header: bool) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        first = next(csv.reader(handle, delimiter=delimiter), [])
+        first = next(csv.reader(handle, delimiter=delimiter, quotechar=sourcespec.QUOTE), [])
     if not first:
         raise SourceError(f"cannot read csv source {path}: the file is empty")
     return first if header else [f"_c{i}" for i in range(len(first))]
 
 
 def _read_json(spark: SparkSession, path: str) -> DataFrame:
-    """A JSON array file or NDJSON. Field names come from one inference pass with every
-    primitive as text; the read itself uses an explicit all-string schema, so numbers keep
-    their text ('1.50' stays '1.50') and nested values arrive as their JSON text."""
-    multiline = _is_json_array(path)
-    names = (
-        spark.read.option("multiLine", multiline)
-        .option("primitivesAsString", True)
-        .json(path)
-        .schema.fieldNames()
-    )
-    names = [n for n in names if n != "_corrupt_record"]
-    schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
-    return (
-        spark.read.schema(schema)
-        .option("multiLine", multiline)
-        .option("mode", "PERMISSIVE")
-        .json(path)
-    )
-
-
-def _is_json_array(path: str) -> bool:
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(4096), b""):
-            stripped = chunk.lstrip()
-            if stripped:
-                return stripped.startswith(b"[")
-    return False
+    """meshc's own JSON reader (numbers keep their source text, objects their JSON text); the
+    rows are built on the driver, so a JSON source must fit its memory."""
+    table = sourcespec.read_json_table(path)
+    schema = T.StructType([T.StructField(n, T.StringType()) for n in table.column_names])
+    return spark.createDataFrame(table.to_pylist(), schema=schema)
 
 
 def write(frame: DataFrame, path: Path, fmt: str) -> None:

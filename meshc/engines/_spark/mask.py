@@ -1,4 +1,7 @@
-"""PII masking with pyspark functions (base.MASKING), for data columns and reason values."""
+"""PII masking with pyspark functions (base.MASKING), for data columns and reason values.
+
+Spark has sha2 but no HMAC, so `hash` composes HMAC-SHA256 from it over binary (RFC 2104):
+sha2(outer || unhex(sha2(inner || utf8(text)))), the padded keys as hex literals."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from meshc.engines.base import REASON_FIELDS, REASONS, REDACTED
+from meshc.engines.masking_key import hmac_pads, masking_key
 
 
 def masked(value: Column, method: str) -> Column:
@@ -15,7 +19,7 @@ def masked(value: Column, method: str) -> Column:
     if method == "nullify":
         return F.lit(None).cast("string")
     if method == "hash":
-        return F.sha2(text, 256)
+        return _hmac_sha256(text)
     if method == "redact":
         return F.when(value.isNull(), F.lit(None)).otherwise(F.lit(REDACTED))
     length = F.length(text)
@@ -23,6 +27,13 @@ def masked(value: Column, method: str) -> Column:
     return F.when(length <= 4, F.repeat(F.lit("*"), length)).otherwise(
         F.concat(F.repeat(F.lit("*"), length - 4), tail)
     )
+
+
+def _hmac_sha256(text: Column) -> Column:
+    inner, outer = hmac_pads(masking_key())
+    utf8 = F.encode(text, "UTF-8")
+    inner_digest = F.unhex(F.sha2(F.concat(F.unhex(F.lit(inner.hex())), utf8), 256))
+    return F.sha2(F.concat(F.unhex(F.lit(outer.hex())), inner_digest), 256)
 
 
 def mask_frame(frame: DataFrame, masks: Mapping[str, str]) -> DataFrame:

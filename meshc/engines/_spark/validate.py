@@ -55,7 +55,10 @@ def validate(frame: DataFrame, plan: ValidationPlan) -> Split:
         _null_mapped(quote(c), types[c], text_source, plan.null_values).alias(c) for c in source
     ]
     if plan.include_reasons:
-        quarantine_cols.append(F.col(REASONS))
+        # built after the checkpoint, for quarantined rows only: every reason repeats its rule's
+        # text and message (an IN list can be 80 KB), so the checkpoint holds flags, not reasons
+        names = [*(c.name for c in plan.columns), *extras]
+        quarantine_cols.append(_reasons(plan, names).alias(REASONS))
     quarantine = flagged.filter(quarantined).select(*quarantine_cols, *_lineage(plan))
     return Split(
         valid=valid,
@@ -93,7 +96,7 @@ def _check_columns(source: list[str], plan: ValidationPlan) -> list[str]:
 
 
 def _flag(frame: DataFrame, plan: ValidationPlan, extras: list[str]) -> DataFrame:
-    """Source columns + null-mapped text + typed values + cast and check flags + reasons."""
+    """Source columns + null-mapped text + typed values + cast and check flags."""
     text_source = getattr(frame, TEXT_SOURCE_ATTR, True)
     types = {f.name: f.dataType for f in frame.schema.fields}
     names = [*(c.name for c in plan.columns), *extras]
@@ -114,9 +117,7 @@ def _flag(frame: DataFrame, plan: ValidationPlan, extras: list[str]) -> DataFram
         for j, c in enumerate(plan.checks)
     ]
     flagged = flagged.select("*", *failed)
-    return flagged.select(
-        "*", _quarantined(plan).alias(_QUARANTINED), _reasons(plan, names).alias(REASONS)
-    )
+    return flagged.select("*", _quarantined(plan).alias(_QUARANTINED))
 
 
 def _violated(check: RowCheck, plan: ValidationPlan, resolver: Any) -> Column:

@@ -1,0 +1,299 @@
+"""The source rules every engine's reader follows (docs/semantics.md, "CSV and JSON oddities").
+
+Each engine reads files with its own native reader, and those readers disagree on broken input:
+one fills a short row with NULLs, another shifts columns, a third drops extra fields. So before
+its native read, every engine's `io.read` asks this module whether the file is one meshc reads,
+and for JSON takes its rows from here. The rules, once:
+
+CSV (RFC 4180: `"` quotes, `""` escapes a quote inside quotes, quoted fields may span lines)
+  - an empty line is not a row: skipped, never counted;
+  - a row with more or fewer fields than the header, a quote that is never closed, a header name
+    that is empty or repeated, CR-only line endings, an empty file: `SourceError` naming the file
+    and the line, nothing written;
+  - header names are taken exactly as written (` name` is not `name`).
+JSON / NDJSON
+  - an array of objects, or one object per line (blank lines skipped); anything else is a
+    `SourceError` naming the file and line (or array index);
+  - every value becomes text: a string its content, a number its exact source text (`1.50`),
+    `true`/`false`, an object or array its compact JSON text (numbers kept as written); `null`
+    and an absent key are NULL.
+Every file
+  - a file of a multi-file source that lacks a contract column is a `SourceError` naming the file
+    (a JSON key absent from a record is NULL instead: JSON has no header);
+  - a Parquet contract column must be flat: a struct, list or map column is a `SourceError`
+    naming the column and its type; a nested column outside the contract is not read (neither
+    kept nor reported by `model.extra_columns`); an unreadable Parquet file is a `SourceError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from meshc.errors import SourceError
+
+QUOTE = '"'
+# a quoted value may span lines; one row may be this long before the fast scan gives up
+_BLOCK_BYTES = 8 << 20
+_SNIFF_BYTES = 64 << 10
+
+
+# -- CSV ------------------------------------------------------------------------------------------
+def check_csv(
+    path: str, *, delimiter: str, header: bool, required: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The header names (empty without a header) of a CSV file meshc can read; raise
+    SourceError for a file that breaks the rules in this module's docstring."""
+    _check_line_endings(path)
+    first = _first_record(path, delimiter)
+    if header:
+        _check_names(path, first)
+        _check_required(path, first, required)
+    _check_rows(path, delimiter, header, len(first))
+    return tuple(first) if header else ()
+
+
+def _check_line_endings(path: str) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    if b"\r" in head and b"\n" not in head:
+        raise SourceError(
+            f"{path}: lines end with CR only (classic Mac); convert the file to LF or CRLF endings"
+        )
+
+
+def _first_record(path: str, delimiter: str) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        for record in csv.reader(handle, delimiter=delimiter, quotechar=QUOTE):
+            if record:
+                return record
+    raise SourceError(f"{path}: the file is empty (no header, no rows)")
+
+
+def _check_names(path: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for position, name in enumerate(names, start=1):
+        if name == "":
+            raise SourceError(f"{path}:1: header field {position} has no name")
+        if name in seen:
+            raise SourceError(f"{path}:1: the header names column {name!r} twice")
+        seen.add(name)
+
+
+def _check_required(path: str, present: Sequence[str], required: Sequence[str]) -> None:
+    missing = [name for name in required if name not in present]
+    if not missing:
+        return
+    from meshc.diagnostics import did_you_mean
+
+    hints = [h for h in (did_you_mean(m, set(present)) for m in missing) if h]
+    raise SourceError(
+        f"{path} lacks contract column(s) {', '.join(repr(m) for m in missing)}"
+        + (f" ({'; '.join(hints)})" if hints else "")
+        + "; nothing was written"
+    )
+
+
+def _check_rows(path: str, delimiter: str, header: bool, width: int) -> None:
+    """A fast scan (Arrow's C++ parser, nothing converted or kept); only when it objects does
+    the slow scan run, to name the line (Arrow counts rows, not lines)."""
+    try:
+        _count_rows(path, delimiter, header, skip_empty_lines=True)
+    except (pa.ArrowException, OSError):
+        _locate_bad_row(path, delimiter, width)
+
+
+def count_empty_lines(path: str, *, delimiter: str, header: bool) -> int:
+    """How many empty lines a checked CSV file holds (for a reader that makes rows of them)."""
+    kept = _count_rows(path, delimiter, header, skip_empty_lines=False)
+    return kept - _count_rows(path, delimiter, header, skip_empty_lines=True)
+
+
+def _count_rows(path: str, delimiter: str, header: bool, *, skip_empty_lines: bool) -> int:
+    stat = os.stat(path)  # the check's scan is reused by count_empty_lines for an unchanged file
+    return _count_rows_of(path, stat.st_mtime_ns, stat.st_size, delimiter, header, skip_empty_lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_rows_of(
+    path: str, _mtime: int, _size: int, delimiter: str, header: bool, skip_empty_lines: bool
+) -> int:
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            autogenerate_column_names=not header, block_size=_BLOCK_BYTES
+        ),
+        parse_options=_parse_options(delimiter, skip_empty_lines),
+        convert_options=pacsv.ConvertOptions(include_columns=[]),
+    )
+    return int(table.num_rows)
+
+
+def _parse_options(delimiter: str, skip_empty_lines: bool = True) -> pacsv.ParseOptions:
+    return pacsv.ParseOptions(
+        delimiter=delimiter,
+        quote_char=QUOTE,
+        double_quote=True,
+        newlines_in_values=True,
+        ignore_empty_lines=skip_empty_lines,
+    )
+
+
+def read_csv_text(path: str, *, delimiter: str, header: bool) -> pa.Table:
+    """A checked CSV file as text columns by the rules above ('' stays '', empty lines are
+    skipped): for an engine whose own reader cannot skip empty lines."""
+    first = _first_record(path, delimiter)
+    # Arrow names the columns of a file without a header f0, f1, ...
+    names = first if header else [f"f{i}" for i in range(len(first))]
+    return pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            autogenerate_column_names=not header, block_size=_BLOCK_BYTES
+        ),
+        parse_options=_parse_options(delimiter),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=[],
+        ),
+    )
+
+
+def _locate_bad_row(path: str, delimiter: str, width: int) -> None:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar=QUOTE, strict=True)
+        start = 1
+        try:
+            for record in reader:
+                if record and len(record) != width:
+                    raise SourceError(
+                        f"{path}:{start}: the row has {len(record)} field(s), the header "
+                        f"{width}; fix the row (nothing was written)"
+                    )
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            if "end of data" in str(exc):
+                raise SourceError(
+                    f"{path}:{start}: a quoted field opened on this line is never closed"
+                ) from None
+            raise SourceError(f"{path}:{start}: malformed CSV: {exc}") from None
+
+
+# -- JSON -----------------------------------------------------------------------------------------
+class _Number(str):
+    """A JSON number kept as its source text."""
+
+
+def read_json_table(path: str) -> pa.Table:
+    """Every record of a JSON array or NDJSON file as a table of text columns (keys in order of
+    first appearance)."""
+    records = list(_json_records(path))
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    columns = {
+        name: pa.array([_as_text(r.get(name)) for r in records], pa.string()) for name in names
+    }
+    return pa.table(columns) if columns else pa.table({})
+
+
+def _json_records(path: str) -> Iterator[dict[str, Any]]:
+    text = Path(path).read_text(encoding="utf-8-sig")
+    if text.lstrip().startswith("["):
+        data = _loads(path, text, 1)
+        for index, record in enumerate(data):
+            if not isinstance(record, dict):
+                raise SourceError(f"{path}: element {index} of the array is not an object")
+            yield record
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            record = _loads(path, line, number)
+            if not isinstance(record, dict):
+                raise SourceError(
+                    f"{path}:{number}: not a JSON object (a JSON source is an array of "
+                    "objects or one object per line)"
+                )
+            yield record
+
+
+def _loads(path: str, text: str, first_line: int) -> Any:
+    try:
+        return json.loads(text, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"{path}:{first_line + exc.lineno - 1}: invalid JSON ({exc.msg}); a JSON source is "
+            "an array of objects or one object per line"
+        ) from None
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return _compact(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _compact(value: Any) -> str:
+    """JSON text without spaces, numbers as written (json.dumps would quote them)."""
+    if isinstance(value, dict):
+        items = (f"{json.dumps(k, ensure_ascii=False)}:{_compact(v)}" for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_compact(v) for v in value) + "]"
+    if isinstance(value, _Number):
+        return str.__str__(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+# -- Parquet --------------------------------------------------------------------------------------
+def check_parquet(path: str, required: Sequence[str] = ()) -> tuple[str, ...]:
+    """The nested columns outside `required` (left unread when reading for a contract); raise
+    SourceError for an unreadable file, a missing required column or a nested one."""
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise SourceError(f"{path} is not a readable Parquet file: {exc}") from None
+    _check_required(path, schema.names, required)
+    for name in required:
+        kind = schema.field(name).type
+        if pa.types.is_nested(kind):
+            raise SourceError(
+                f"{path}: column {name!r} is {kind}; a contract column must be a flat value "
+                "(flatten it or store it as JSON text)"
+            )
+    if not required:  # a read without a contract (tools, tests) keeps every column
+        return ()
+    return tuple(f.name for f in schema if pa.types.is_nested(f.type) and f.name not in required)
+
+
+def check_files(
+    paths: Sequence[str], fmt: str, *, delimiter: str, header: bool, required: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    """Run the format's checks on every file. By path: a CSV file's header names; a Parquet
+    file's nested columns outside the contract, which the engine must leave unread."""
+    found: dict[str, tuple[str, ...]] = {}
+    for path in paths:
+        if fmt == "csv":
+            found[path] = check_csv(path, delimiter=delimiter, header=header, required=required)
+        elif fmt == "parquet":
+            found[path] = check_parquet(path, required)
+    return found
+
+
+def unread_columns(found: dict[str, tuple[str, ...]]) -> list[str]:
+    """The nested Parquet columns of any file (check_files), in first-seen order."""
+    return list(dict.fromkeys(name for names in found.values() for name in names))

@@ -1,0 +1,193 @@
+"""Sources that are not what the contract expects: one clear SourceError naming the file (and the
+column or line), the same on every engine, never a crash or a silent NULL fill.
+
+The CSV and JSON oddities of single files live in the conformance corpus (`drift_csv_*`,
+`drift_json_*`); this file holds what needs several files, Parquet, or the CLI.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from meshc import DataProcessor
+from meshc.errors import SourceError
+from tests.conftest import run_meshc
+
+ENGINES = ["polars", "pandas", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+
+CONTRACT = """\
+info: {version: 1, name: sources, domain: tests, owner: tests@meshc.dev}
+model:
+  extra_columns: EXTRA
+  fields:
+    - {name: id, type: string, required: true}
+    - {name: n, type: integer}
+"""
+
+
+def _contract(tmp_path: Path, extra: str = "drop") -> Path:
+    path = tmp_path / "contract.yaml"
+    path.write_text(CONTRACT.replace("EXTRA", extra), encoding="utf-8")
+    return path
+
+
+def _run(tmp_path: Path, engine: str, source: Path | str, extra: str = "drop") -> object:
+    processor = DataProcessor(_contract(tmp_path, extra), engine=engine, root=tmp_path)
+    return processor.run_source(source, write=False)
+
+
+# -- item 11: every file of a folder source must hold every contract column --------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_folder_file_lacking_a_contract_column_is_a_source_error_naming_it(
+    engine: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id,n\nr1,1\n", encoding="utf-8")
+    (folder / "b.csv").write_text("id,other\nr2,x\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"b\.csv lacks contract column\(s\) 'n'"):
+        _run(tmp_path, engine, folder)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_folder_parquet_file_lacking_a_contract_column_is_a_source_error_naming_it(
+    engine: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pq.write_table(pa.table({"id": ["r1"], "n": [1]}), folder / "a.parquet")
+    pq.write_table(pa.table({"id": ["r2"]}), folder / "b.parquet")
+    with pytest.raises(SourceError, match=r"b\.parquet lacks contract column\(s\) 'n'"):
+        _run(tmp_path, engine, folder)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_folder_files_with_different_extra_columns_are_concatenated_by_name(
+    engine: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id,n,x\nr1,1,a\n", encoding="utf-8")
+    (folder / "b.csv").write_text("n,id\n2,r2\n\n", encoding="utf-8")
+    result = _run(tmp_path, engine, folder)
+    assert (result.rows_in, result.rows_valid) == (2, 2)  # type: ignore[attr-defined]
+
+
+# -- item 17: Parquet that used to crash --------------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parquet_nested_contract_column_is_a_source_error_naming_column_and_type(
+    engine: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"id": ["r1"], "n": [[1, 2]]}), path)
+    with pytest.raises(SourceError, match=r"nested.parquet: column 'n' is list<"):
+        _run(tmp_path, engine, path)
+
+
+@pytest.mark.parametrize("extra", ["drop", "keep"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parquet_nested_columns_outside_the_contract_are_not_read(
+    engine: str, extra: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "nested.parquet"
+    table = pa.table({"id": ["r1", "r2"], "n": [1, 2], "s": [{"k": 1}, {"k": 2}], "l": [[1], []]})
+    pq.write_table(table, path)
+    result = _run(tmp_path, engine, path, extra)
+    from meshc.engines.registry import get_engine
+
+    valid = get_engine(engine).to_arrow(result.valid_frame)  # type: ignore[attr-defined]
+    assert valid.column_names[:2] == ["id", "n"]
+    assert "s" not in valid.column_names and "l" not in valid.column_names
+    assert valid.num_rows == 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_truncated_parquet_is_a_source_error_naming_the_file(engine: str, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(pa.table({"id": [f"r{i}" for i in range(50)], "n": list(range(50))}), whole)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceError, match=r"cut\.parquet is not a readable Parquet file"):
+        _run(tmp_path, engine, cut)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_json_array_of_non_objects_is_a_source_error_naming_the_element(
+    engine: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.json"
+    path.write_text('[{"id": "r1", "n": 1}, 5]', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"rows\.json: element 1 of the array is not an object"):
+        _run(tmp_path, engine, path)
+
+
+# -- item 17: messages that named the wrong problem ---------------------------------------------
+def test_glob_matching_nothing_says_so(tmp_path: Path) -> None:
+    pattern = str(tmp_path / "nothing-*.csv")
+    with pytest.raises(SourceError, match=r"no files match .*nothing-\*\.csv"):
+        _run(tmp_path, "polars", pattern)
+
+
+def test_empty_folder_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match=r"no files in .*empty"):
+        _run(tmp_path, "polars", tmp_path / "empty")
+
+
+def test_cli_glob_matching_nothing_exits_2_with_the_glob(tmp_path: Path) -> None:
+    contract = _contract(tmp_path)
+    pattern = str(tmp_path / "nothing-*.csv")
+    done = run_meshc("run", "-c", str(contract), "--source", pattern, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"no files match {pattern}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_broken_csv_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    contract = _contract(tmp_path)
+    source = tmp_path / "rows.csv"
+    source.write_text(textwrap.dedent("id,n\nr1,1\nr2,2,3\n"), encoding="utf-8")
+    done = run_meshc("run", "-c", str(contract), "--source", str(source), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"{source}:3: the row has 3 field(s), the header 2" in done.stderr
+    assert not list(tmp_path.glob("**/*.parquet"))  # nothing written
+
+
+def test_temp_files_that_cannot_be_written_are_named_as_such_not_as_the_source(
+    tmp_path: Path,
+) -> None:
+    """A full temp dir (here: a file-size limit, EFBIG, as a full disk cannot be made portably)
+    while streaming the outputs to spill files is a write failure of the temp dir, exit 2."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    source = tmp_path / "rows.csv"
+    source.write_text("id,n\n" + "".join(f"r{i},{i * 7919}\n" for i in range(20000)))
+    contract = _contract(tmp_path)
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (32 << 10, 32 << 10))
+
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "meshc", "run", "-c", str(contract), "-s", str(source)]
+        + ["-o", str(out / "v.parquet"), "-q", str(out / "q.parquet")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        preexec_fn=limit_file_size,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "cannot write temporary files in" in done.stderr, done.stderr
+    assert "cannot read the source" not in done.stderr
+    assert not list(out.glob("*.parquet"))

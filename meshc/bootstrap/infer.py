@@ -35,6 +35,7 @@ class InferredContract:
     suggestions: list[Suggestion]
     rows_profiled: int
     dataset: profile.Dataset | None = None
+    sample: profile.Sample | None = None
     rows_in: int | None = None  # landing rows seen by the measuring run
     quarantined: dict[str, int] = field(default_factory=dict)  # rule id -> rows
     rows_quarantined: int | None = None
@@ -47,14 +48,34 @@ class InferredContract:
     def to_yaml(self, directory: Path | None = None) -> str:
         """The contract as YAML; the `$schema` line is relative to `directory` when possible."""
         schema = writer.schema_reference(directory, writer.CONTRACT_SCHEMA)
+        sample = self.sample or profile.Sample(self.rows_profiled, self.rows_profiled, 0)
         header = [
-            f"Bootstrapped by meshc from {self.rows_profiled:,} profiled rows; review the "
-            "suggested rules (each description states its evidence)."
+            f"Bootstrapped by meshc from {sample.describe()}; review the suggested rules",
+            "(each description states its evidence and the profiled rows it would quarantine).",
         ]
-        return writer.dump(self.document, schema, header)
+        return writer.dump(self.document, schema, header) + self._suspects_yaml()
+
+    def _suspects_yaml(self) -> str:
+        """Suspect rules, commented out: they would quarantine clean rows, so a person decides."""
+        suspects = [s for s in self.suggestions if s.placement == "suspect"]
+        if not suspects:
+            return ""
+        lines = [
+            "",
+            "# Suspect rules, not enforced: each would quarantine clean profiled rows (see its",
+            "# evidence). Move one into quality.row_rules to enforce it.",
+        ]
+        for s in suspects:
+            lines += [
+                f"# - name: {s.payload['name']}",
+                f"#   sql: {s.payload['sql']}",
+                f"#   description: {s.payload['description']}",
+            ]
+        return "\n".join(lines) + "\n"
 
     def save(self, path: str | Path) -> Path:
         target = Path(path)
+        writer.ship_schema(target.parent, writer.CONTRACT_SCHEMA)
         return writer.write_text(target, self.to_yaml(target.parent))
 
     def contract(self) -> Contract:
@@ -74,7 +95,9 @@ class InferredContract:
                     "kind": s.kind,
                     "rule": s.rule,
                     "rule_id": s.rule_id,
-                    "applied": s.placement != "note",
+                    "applied": s.placement not in ("note", "suspect"),
+                    "suspect": s.placement == "suspect",
+                    "sample_share": s.sample_share,
                     "quarantines": self.quarantined.get(s.rule_id) if s.rule_id else None,
                     "evidence": s.evidence,
                     "suspects": [[str(v), n] for v, n in s.suspects],
@@ -94,25 +117,42 @@ def infer_contract(
     sample_rows: int | None = DEFAULT_SAMPLE_ROWS,
     measure: bool = True,
     progress: Progress | None = None,
+    seed: int = 0,
+    max_clean_share: float = suggest.MAX_CLEAN_SHARE,
 ) -> InferredContract:
     """Infer a contract from a landing file or folder (one dataset), or from an in-memory frame
     (Polars, pandas or pyarrow). With `measure`, the contract is run (Polars, nothing written) on
-    all the data to count the rows each rule would quarantine."""
+    all the data to count the rows each rule would quarantine. The profiled rows are a uniform
+    random sample of `sample_rows` (seeded by `seed`); a rule that would quarantine more than
+    `max_clean_share` of clean profiled rows is written commented out, as a suspect."""
     say = progress or (lambda _msg: None)
     dataset: profile.Dataset | None = None
     if isinstance(path_or_frame, (str, Path)):
         found = _path_dataset(Path(path_or_frame), format)
         say(f"sampling {found.name}: {len(found.paths)} {found.format} file(s)")
-        dataset, frame = profile.read_sample(found, sample_rows)
+        dataset, frame, sample = profile.read_sample(found, sample_rows, seed)
         text = dataset.is_text
     else:
         frame, text = _as_polars(path_or_frame), True
         frame = frame.with_columns(pl.col(pl.String).replace("", None))
-        if sample_rows is not None:
-            frame = frame.head(sample_rows)
+        total = frame.height
+        picks = profile.sample_indices(total, sample_rows, seed)
+        if picks is not None:
+            frame = frame[picks]
+        sample = profile.Sample(frame.height, total, seed)
     label = name or (dataset.name if dataset else "dataset")
     say(f"profiling {label}: {frame.height:,} rows, {frame.width} columns")
-    result = build(frame, text, profile.identifier(label), domain, system, dataset, suggest_rules)
+    result = build(
+        frame,
+        text,
+        profile.identifier(label),
+        domain,
+        system,
+        dataset,
+        suggest_rules,
+        max_clean_share,
+    )
+    result.sample = sample
     if measure:
         say(f"measuring {label}: running the contract on all landing rows")
         _measure(result, None if dataset else path_or_frame)
@@ -158,6 +198,7 @@ def build(
     system: str | None,
     dataset: profile.Dataset | None,
     suggest_rules: bool,
+    max_clean_share: float = suggest.MAX_CLEAN_SHARE,
 ) -> InferredContract:
     """Types, statistics and suggestions for one sampled frame, as a contract document."""
     notes: list[Suggestion] = []
@@ -176,7 +217,7 @@ def build(
         flag = pii_mod.detect(stats[c])
         suggestions += suggest.facts(stats[c], flag, inferred[c].note)
         if suggest_rules:
-            suggestions += suggest.suggest(stats[c], typed)
+            suggestions += suggest.suggest(stats[c], typed, max_clean_share)
     document = _document(name, domain, system, dataset, inferred, suggestions, frame.height)
     return InferredContract(document, suggestions, frame.height, dataset)
 

@@ -36,6 +36,8 @@ def bootstrap(
     sample_rows: int | None = DEFAULT_SAMPLE_ROWS,
     measure: bool = True,
     progress: Progress | None = None,
+    seed: int = 0,
+    max_clean_share: float | None = None,
     on_dataset: Callable[[int, int, str], None] | None = None,
 ) -> BootstrapResult:
     """Write `<output>/<name>.yaml` for every dataset under `landing`, and the registry."""
@@ -64,6 +66,8 @@ def bootstrap(
             sample_rows=sample_rows,
             measure=measure,
             progress=progress,
+            seed=seed,
+            **({} if max_clean_share is None else {"max_clean_share": max_clean_share}),
         )
         written.append(Written(inferred, inferred.save(output / f"{dataset.name}.yaml")))
     registry_path = None

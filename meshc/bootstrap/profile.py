@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from meshc.engines._polars.cast import cast_column, cast_text
+from meshc.engines.profiling import cast_column, cast_text
 from meshc.types import BOOLEAN, DATE, FLOAT, INTEGER, TIMESTAMP, Kind, LogicalType
 
 Progress = Callable[[str], None]
@@ -183,18 +183,51 @@ def _is_json_array(path: Path) -> bool:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def read_sample(dataset: Dataset, sample_rows: int | None) -> tuple[Dataset, pl.DataFrame]:
-    """The first `sample_rows` rows (streamed; all when None), read as `meshc run` reads them:
-    text sources as strings with null_values applied, Parquet with its stored types. Returns the
-    dataset with the null tokens it found."""
-    from meshc.engines._polars.io import read
+@dataclass(frozen=True)
+class Sample:
+    """How the profiled rows were drawn: stated in the contract's header comment."""
+
+    rows: int  # rows profiled
+    total: int  # rows in the input
+    seed: int
+
+    def describe(self) -> str:
+        if self.rows >= self.total:
+            return f"all {self.total:,} rows"
+        return (
+            f"a uniform random sample of {self.rows:,} of {self.total:,} rows (simple random "
+            f"sampling without replacement over the whole input, seed {self.seed})"
+        )
+
+
+def sample_indices(total: int, rows: int | None, seed: int) -> list[int] | None:
+    """Sorted row numbers of a uniform sample of `rows` out of `total`; None when all are kept."""
+    if rows is None or rows >= total:
+        return None
+    import random
+
+    return sorted(random.Random(seed).sample(range(total), rows))
+
+
+def read_sample(
+    dataset: Dataset, sample_rows: int | None, seed: int = 0
+) -> tuple[Dataset, pl.DataFrame, Sample]:
+    """A uniform random sample of `sample_rows` rows over the whole input (all when None), read
+    as `meshc run` reads it: text sources as strings with null_values applied, Parquet with its
+    stored types. Two streamed passes: count the rows, then keep the seeded random row numbers,
+    so a file sorted by time or key is profiled across its whole range, not only its head.
+    Returns the dataset with the null tokens it found."""
+    from meshc.engines.profiling import read
 
     paths = [str(p) for p in dataset.paths]
     columns = _columns(dataset)
     lazy = read(paths, dataset.format, delimiter=dataset.delimiter, text_columns=columns)
-    if sample_rows is not None:
-        lazy = lazy.head(sample_rows)
-    frame = lazy.collect()
+    total = int(lazy.select(pl.len()).collect(engine="streaming").item())
+    picks = sample_indices(total, sample_rows, seed)
+    if picks is not None:
+        row = "__meshc_row"
+        lazy = lazy.with_row_index(row).filter(pl.col(row).is_in(picks)).drop(row)
+    frame = lazy.collect(engine="streaming")
     if dataset.is_text:
         dataset = _with_null_tokens(dataset, frame)
         frame = frame.with_columns(
@@ -202,12 +235,12 @@ def read_sample(dataset: Dataset, sample_rows: int | None) -> tuple[Dataset, pl.
             for c, t in frame.schema.items()
             if t == pl.String
         )
-    return dataset, frame
+    return dataset, frame, Sample(frame.height, total, seed)
 
 
 def _columns(dataset: Dataset) -> list[str]:
     if dataset.format in ("json", "ndjson"):
-        from meshc.engines._polars.io import read
+        from meshc.engines.profiling import read
 
         schema = read([str(p) for p in dataset.paths], dataset.format).collect_schema()
         return [c for c, t in schema.items() if not t.is_nested()]
@@ -352,8 +385,8 @@ _QUANTILES = {
 def _stat_exprs(c: str, kind: Kind) -> list[pl.Expr]:
     col = pl.col(c)
     out = [col.null_count().alias(f"{c}{_SEP}nulls"), col.n_unique().alias(f"{c}{_SEP}distinct")]
-    if kind in (Kind.INTEGER, Kind.FLOAT, Kind.DECIMAL):
-        num = col.cast(pl.Float64)
+    if kind in (Kind.INTEGER, Kind.FLOAT, Kind.DECIMAL, Kind.DATE):
+        num = numeric(col, kind)
         out += [num.quantile(q, "nearest").alias(f"{c}{_SEP}{k}") for k, q in _QUANTILES.items()]
         out += [
             num.min().alias(f"{c}{_SEP}min"),
@@ -367,6 +400,11 @@ def _stat_exprs(c: str, kind: Kind) -> list[pl.Expr]:
             out.append(col.str.contains(rx).sum().alias(f"{c}{_SEP}fmt:{label}"))
         out.append(_phone(col).sum().alias(f"{c}{_SEP}fmt:phone"))
     return out
+
+
+def numeric(col: pl.Expr, kind: Kind) -> pl.Expr:
+    """A column's values as floats for quantiles and ranges; dates as days since 1970-01-01."""
+    return (col.cast(pl.Int32) if kind is Kind.DATE else col).cast(pl.Float64)
 
 
 def _phone(col: pl.Expr) -> pl.Expr:
@@ -383,7 +421,7 @@ def _stats_from(row: dict[str, Any], c: str, kind: Kind, rows: int) -> ColumnSta
     nulls = int(get("nulls"))
     distinct = int(get("distinct")) - (1 if nulls else 0)  # n_unique counts NULL once
     stats = ColumnStats(c, LogicalType(kind), rows, nulls, distinct)
-    if kind in (Kind.INTEGER, Kind.FLOAT, Kind.DECIMAL) and get("min") is not None:
+    if kind in (Kind.INTEGER, Kind.FLOAT, Kind.DECIMAL, Kind.DATE) and get("min") is not None:
         stats.numbers = {k: float(get(k)) for k in (*_QUANTILES, "min", "max", "negatives")}
     if kind is Kind.STRING:
         if get("len_min") is not None:

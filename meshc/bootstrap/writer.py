@@ -11,7 +11,6 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-SCHEMA_URL = "https://meshc.dev/schemas/{name}"
 CONTRACT_SCHEMA = "contract.schema.json"
 
 
@@ -43,15 +42,27 @@ def flow(seq: Sequence[Any]) -> CommentedSeq:
 
 
 def schema_reference(directory: Path | None, name: str) -> str:
-    """`$schema` for the yaml-language-server line: relative to `directory` when a schemas/
-    folder holding `name` is found above it, else the published URL."""
+    """`$schema` for the yaml-language-server line, relative to the contract's folder as the
+    README documents it: the `schemas/<name>` found in `directory` or a folder above it, else
+    `schemas/<name>` beside the contract (`ship_schema` writes that copy)."""
     if directory is not None:
         start = directory.resolve()
         for parent in (start, *start.parents):
             candidate = parent / "schemas" / name
             if candidate.is_file():
                 return Path(os.path.relpath(candidate, start)).as_posix()
-    return SCHEMA_URL.format(name=name)
+    return f"schemas/{name}"
+
+
+def ship_schema(directory: Path, name: str) -> Path | None:
+    """Write the package's copy of the JSON Schema to `directory/schemas/<name>` when the
+    reference points there and nothing is there yet, so the reference always resolves."""
+    from meshc.schema_validation import schema_text
+
+    target = directory / "schemas" / name
+    if schema_reference(directory, name) != f"schemas/{name}" or target.exists():
+        return None
+    return write_text(target, schema_text(name.removesuffix(".schema.json")))
 
 
 def dump(document: CommentedMap, schema: str, header: Sequence[str] = ()) -> str:
@@ -89,10 +100,12 @@ def relative_to(path: Path, base: Path) -> str:
 
 
 def source_path(location: Path) -> str:
-    """The contract's `source.path`: relative to the working directory when the landing data
-    is below it (meshc resolves relative sources against the working directory), else absolute."""
-    resolved = location.resolve()
+    """The contract's `source.path`: the landing path as given (meshc resolves relative sources
+    against the working directory, where bootstrap was run). An absolute landing path below the
+    working directory is made relative to it; one elsewhere stays as the user wrote it."""
+    if not location.is_absolute():
+        return location.as_posix()
     try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+        return location.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return resolved.as_posix()
+        return location.as_posix()

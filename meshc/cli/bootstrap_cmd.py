@@ -56,7 +56,17 @@ def register(app: typer.Typer) -> None:
             200_000,
             "--sample-rows",
             min=1,
-            help="Profile at most this many rows per dataset (the first ones, streamed).",
+            help="Profile a uniform random sample of at most this many rows per dataset "
+            "(drawn over the whole input, streamed).",
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed of the random sample (reproducible)."),
+        max_clean_quarantine: float = typer.Option(
+            0.001,
+            "--max-clean-quarantine",
+            min=0.0,
+            max=1.0,
+            help="A suggested rule that would quarantine more than this share of clean profiled "
+            "rows is reported as a suspect and written commented out.",
         ),
         measure: bool = typer.Option(
             True,
@@ -82,6 +92,8 @@ def register(app: typer.Typer) -> None:
                 sample_rows=sample_rows,
                 measure=measure,
                 progress=progress.message,
+                seed=seed,
+                max_clean_share=max_clean_quarantine,
                 on_dataset=progress.dataset,
             )
         rows = [row for w in result.contracts for row in w.inferred.summary()]
@@ -98,13 +110,15 @@ def _json(result: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
             {
                 "ref": w.inferred.ref,
                 "path": str(w.path),
+                "profiled": w.inferred.sample.describe() if w.inferred.sample else None,
                 "rows_in": w.inferred.rows_in,
                 "rows_quarantined": w.inferred.rows_quarantined,
             }
             for w in result.contracts
         ],
         "registry": str(result.registry) if result.registry else None,
-        "suggestions": rows,
+        "suggestions": [row for row in rows if not row["suspect"]],
+        "suspects": [row for row in rows if row["suspect"]],
     }
 
 
@@ -119,6 +133,8 @@ def _table(result: Any, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         count = "-" if row["quarantines"] is None else f"{row['quarantines']:,}"
         rule = row["rule"] if row["applied"] else f"[dim]note: {row['kind']}[/dim]"
+        if row["suspect"]:
+            rule = f"[yellow]suspect (not written):[/yellow] {row['rule']}"
         table.add_row(row["contract"], row["column"], rule, count, row["evidence"])
     stdout().print(table)
     err = stderr()

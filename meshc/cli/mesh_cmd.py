@@ -96,7 +96,7 @@ def _contracts(paths: list[str]):
 def run_project(project: Path, engine: str | None, root: Path | None):
     from meshc.cli.mesh_render import render_products
     from meshc.cli.output import stderr
-    from meshc.governance import injected_checks
+    from meshc.engines.registry import DEFAULT_ENGINE
     from meshc.mesh.project import load_project
     from meshc.mesh.run import run_mesh
 
@@ -107,10 +107,10 @@ def run_project(project: Path, engine: str | None, root: Path | None):
         statuses = run_mesh(
             contracts,
             engines=engines,
-            default_engine=engine or "polars",
+            default_engine=engine or DEFAULT_ENGINE,
             root=root or proj.root,
             progress=lambda m: status.update(f"meshc mesh: {m}"),
-            extra_checks=lambda c: injected_checks(c, proj),
+            mesh=proj,
         )
     render_products(statuses, title=f"{proj.name}: data products")
     return statuses

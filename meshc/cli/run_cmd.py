@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+from meshc.engines.registry import DEFAULT_ENGINE, ENGINES
 
 
 class RunFormat(str, Enum):
@@ -19,11 +22,14 @@ class Validator(str, Enum):
     gx = "gx"
 
 
-class EngineName(str, Enum):
-    polars = "polars"
-    pandas = "pandas"
-    duckdb = "duckdb"
-    spark = "spark"
+if TYPE_CHECKING:
+    from meshc.mesh.project import MeshProject
+
+    class EngineName(str, Enum):
+        """The --engine choices: one member per name in meshc.engines.registry.ENGINES."""
+
+else:  # built from the registry, so the CLI offers exactly the engines meshc has
+    EngineName = Enum("EngineName", {name: name for name in ENGINES}, type=str)
 
 
 def parse_fail_on(value: str | None) -> float | None:
@@ -41,6 +47,17 @@ def parse_fail_on(value: str | None) -> float | None:
     if not 0 <= ratio <= 1:
         raise typer.BadParameter("the ratio must be between 0 and 1 (0% and 100%)")
     return ratio
+
+
+def local_mesh() -> MeshProject | None:
+    """./mesh.yaml when present, as `meshc check` reads it: the runner applies its policies to
+    the contracts it governs, exactly as `meshc mesh` does."""
+    path = Path("mesh.yaml")
+    if not path.is_file():
+        return None
+    from meshc.mesh.project import load_project
+
+    return load_project(path)
 
 
 def register(app: typer.Typer) -> None:
@@ -134,7 +151,8 @@ def register(app: typer.Typer) -> None:
             with err.status("meshc run: starting", spinner="dots") as status:
                 processor = DataProcessor(
                     contract,
-                    (engine or EngineName.polars).value,
+                    engine.value if engine else DEFAULT_ENGINE,
+                    mesh=local_mesh(),
                     root=root,
                     progress=lambda msg: status.update(f"meshc run: {msg}"),
                     validator=validator.value if validator else None,

@@ -171,7 +171,7 @@ def not_rule_condition(predicate: ir.Expr, kind: str) -> str:
         from sqlglot import exp
 
         from meshc.emit.sql_emit import expression_tree, render_expression
-        from meshc.engines._duckdb.sqlbuild import paren
+        from meshc.engines.sql import paren
 
         return render_expression(exp.Not(this=paren(expression_tree(predicate, "spark"))), "spark")
     return _PandasQuery().violates(predicate)

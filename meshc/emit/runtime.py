@@ -7,9 +7,8 @@ survive `to_yaml`/`to_json` (their statistics are plain strings and lists) where
     Check.meshc_unique(rule_id="...", columns=["a", "b"])
 
 `meshc_rule` compiles the rule text once with meshc's rule compiler (the same parser and whitelist
-as `meshc check`) and evaluates it with meshc's native translator for the frame's library: pandas
-(meshc.engines._pandas.translate), Polars (meshc.engines._polars.translate) or PySpark
-(meshc.engines._spark.translate). A row fails only when the rule is FALSE; NULL passes (SQL CHECK
+as `meshc check`) and evaluates it with meshc's native translator for the frame's library: pandas,
+Polars or PySpark (meshc.engines.native, the engines' own translators). A row fails only when the rule is FALSE; NULL passes (SQL CHECK
 semantics, set explicitly rather than left to each library's `ignore_na`). `meshc_unique` flags
 every row whose key occurs more than once; keys with a NULL part are never duplicates (pandera's
 own Polars `unique` counts NULLs as duplicates, meshc does not).
@@ -73,27 +72,27 @@ def passes(data: Any, predicate: Any) -> Any:
     """Per row True unless `predicate` is FALSE, for a pandas DataFrame, pandera's PolarsData or
     a PySpark DataFrame (one boolean for the whole frame: pandera's PySpark checks are summaries)."""
     if hasattr(data, "lazyframe"):  # pandera.api.polars.types.PolarsData
-        from meshc.engines._polars.translate import translate
+        from meshc.engines.native import polars_expr
 
-        return data.lazyframe.select(translate(predicate).fill_null(True).alias("check_output"))
+        return data.lazyframe.select(polars_expr(predicate).fill_null(True).alias("check_output"))
     module = type(data).__module__
     if module.startswith("pyspark"):
         return _spark_passes(data, predicate)
     frame = getattr(data, "dataframe", data)
     if type(frame).__module__.startswith("pyspark"):
         return _spark_passes(frame, predicate)
-    from meshc.engines._pandas.translate import evaluate
+    from meshc.engines.native import pandas_values
 
-    result = evaluate(predicate, frame.reset_index(drop=True))
+    result = pandas_values(predicate, frame.reset_index(drop=True))
     return result.fillna(True).astype(bool).set_axis(frame.index)
 
 
 def _spark_passes(frame: Any, predicate: Any) -> bool:
     from pyspark.sql import functions as F
 
-    from meshc.engines._spark.translate import translate
+    from meshc.engines.native import spark_column
 
-    failing = frame.filter(~F.coalesce(translate(predicate), F.lit(True)))
+    failing = frame.filter(~F.coalesce(spark_column(predicate), F.lit(True)))
     return failing.limit(1).count() == 0
 
 

@@ -8,7 +8,7 @@ which). NULL is not a violation (SQL CHECK semantics), exactly as in `meshc run`
     WITH checked AS (SELECT *, NOT COALESCE(<predicate>, TRUE) AS "__meshc_v0", ... FROM orders)
     SELECT * EXCLUDE (...), [rule ids of the true flags] AS _meshc_rule_ids FROM checked WHERE ...
 
-The trees come from the DuckDB translator (meshc.engines._duckdb.translate); Spark text is the
+The trees come from the DuckDB engine's translator (meshc.engines.sql); Spark text is the
 same tree with regex searches written as RLIKE and the few DuckDB-only functions rewritten
 (`regexp_full_match` -> an anchored RLIKE, `trunc` before an integer cast -> nothing, since
 Spark's cast truncates), then written with sqlglot's Spark generator, which also doubles regex
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 
-from meshc.engines._duckdb import sqlbuild as sb
-from meshc.engines._duckdb.translate import Translator
+from meshc.engines import sql as sb
+from meshc.engines.sql import Translator
 from meshc.rules import checks as ck
 from meshc.rules import expr as ir
 from meshc.rules.regex import java_pattern

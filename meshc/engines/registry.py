@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from meshc.diagnostics import did_you_mean
 from meshc.errors import EngineNotAvailable
@@ -11,14 +11,30 @@ from meshc.errors import EngineNotAvailable
 if TYPE_CHECKING:
     from meshc.engines.base import Engine
 
-# name -> (module, library it needs, pip extra)
-ENGINES: dict[str, tuple[str, str, str]] = {
-    "polars": ("meshc.engines._polars.engine", "polars", "polars"),
-    "pandas": ("meshc.engines._pandas.engine", "pandas", "pandas"),
-    "duckdb": ("meshc.engines._duckdb.engine", "duckdb", "duckdb"),
-    "spark": ("meshc.engines._spark.engine", "pyspark", "spark"),
+
+class EngineEntry(NamedTuple):
+    module: str  # imported only when the engine is asked for
+    library: str  # the library it needs
+    extra: str  # pip install 'meshc[extra]'
+    # capability: the `meshc run --validator` artifacts that judge this engine's frames row by row
+    row_validators: tuple[str, ...] = ()
+
+
+# The one list of engines: the CLI's --engine choices and every capability lookup come from here.
+ENGINES: dict[str, EngineEntry] = {
+    "polars": EngineEntry("meshc.engines._polars.engine", "polars", "polars", ("pandera",)),
+    "pandas": EngineEntry("meshc.engines._pandas.engine", "pandas", "pandas", ("pandera", "gx")),
+    "duckdb": EngineEntry("meshc.engines._duckdb.engine", "duckdb", "duckdb"),
+    "spark": EngineEntry("meshc.engines._spark.engine", "pyspark", "spark", ("gx",)),
 }
 DEFAULT_ENGINE = "polars"
+
+
+def engines_judged_by(validator: str) -> tuple[str, ...]:
+    """The engines whose frames `validator` (pandera, gx) judges row by row, sorted by name."""
+    return tuple(
+        sorted(name for name, entry in ENGINES.items() if validator in entry.row_validators)
+    )
 
 
 def get_engine(name: str = DEFAULT_ENGINE, **options: object) -> Engine:
@@ -27,7 +43,7 @@ def get_engine(name: str = DEFAULT_ENGINE, **options: object) -> Engine:
     if key not in ENGINES:
         hint = did_you_mean(name, ENGINES) or f"choose one of: {', '.join(ENGINES)}"
         raise EngineNotAvailable(f"unknown engine '{name}' ({hint})")
-    module_name, library, extra = ENGINES[key]
+    module_name, library, extra, _ = ENGINES[key]
     try:
         import_module(library)
     except ImportError:

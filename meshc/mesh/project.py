@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from meshc.diagnostics import Diagnostic
+from meshc.engines.registry import DEFAULT_ENGINE
 from meshc.errors import ContractError
 from meshc.located_yaml import Locator, load_yaml_file
 
@@ -58,7 +59,9 @@ def load_project(path: str | Path = "mesh.yaml") -> MeshProject:
     if not isinstance(data, dict):
         raise ContractError([Diagnostic("MC003", "mesh.yaml must be a mapping", str(path))])
     domains = {
-        name: Domain(name, d.get("owner"), d.get("default_engine", "polars"), d.get("contracts"))
+        name: Domain(
+            name, d.get("owner"), d.get("default_engine", DEFAULT_ENGINE), d.get("contracts")
+        )
         for name, d in (data.get("domains") or {}).items()
     }
     return MeshProject(

@@ -6,14 +6,18 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshc.contract import Contract
+from meshc.engines.registry import DEFAULT_ENGINE
 from meshc.errors import ContractError
 from meshc.mesh.graph import build_graph
 from meshc.references import check_references
 from meshc.rules import checks as ck
 from meshc.runner.processor import DataProcessor, RunResult
+
+if TYPE_CHECKING:
+    from meshc.mesh.project import MeshProject
 
 
 @dataclass
@@ -50,15 +54,17 @@ def run_mesh(
     contracts: Iterable[Contract],
     *,
     engines: dict[str, str] | None = None,
-    default_engine: str = "polars",
+    default_engine: str = DEFAULT_ENGINE,
     root: Path = Path("lakehouse"),
     now: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
     extra_checks: Callable[[Contract], tuple[ck.RowCheck, ...]] | None = None,
+    mesh: MeshProject | None = None,
 ) -> list[ProductStatus]:
     """Run every contract (parents first); a failing contract does not stop the others, but its
     dependants are reported as errors rather than run on missing data. A reference that does
-    not resolve (MC211-MC213) is a ContractError before anything runs."""
+    not resolve (MC211-MC213) is a ContractError before anything runs. `mesh`: the project whose
+    policies the runner applies to every contract it governs (`extra_checks`: more rules)."""
     contracts = list(contracts)
     problems = check_references(contracts)
     if problems:
@@ -88,7 +94,7 @@ def run_mesh(
             continue
         say(f"{ref} on {engine}")
         try:
-            result = _run_one(contract, engine, root, now, results, extra_checks)
+            result = _run_one(contract, engine, root, now, results, extra_checks, mesh)
         except Exception as exc:  # one broken product must not hide the rest of the mesh
             from meshc.errors import MeshcError
 
@@ -108,6 +114,7 @@ def _run_one(
     now: dt.datetime | None,
     results: dict[str, RunResult],
     extra: Callable[[Contract], tuple[ck.RowCheck, ...]] | None,
+    mesh: MeshProject | None = None,
 ) -> RunResult:
     checks = extra(contract) if extra else ()
     upstream = (
@@ -123,6 +130,7 @@ def _run_one(
         extra_checks=checks,
         upstream_runs=upstream,
         parent_runs=results,  # foreign keys are checked against the parents' runs just made
+        mesh=mesh,  # the runner adds the row rules the mesh's policies imply
     )
     if contract.transform is None:
         return processor.run_source()

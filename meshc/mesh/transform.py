@@ -112,26 +112,9 @@ def run_transform(contract: Contract, engine_name: str, inputs: dict[str, Any]) 
     """Execute the checked SELECT over `inputs` (alias -> pyarrow Table); returns a pyarrow Table
     that the runner stages as Parquet and validates like any source.
 
-    DuckDB and Spark run the SQL rendered for their dialect; Polars runs it in its SQL context.
-    pandas has no SQL engine of its own, so a pandas domain's transform runs on Polars (the
-    embedded engine), and the result is then validated on pandas."""
-    tree = checked_select(contract)
-    if engine_name == "duckdb":
-        import duckdb
+    The engine renders the checked tree for its own dialect and runs it (meshc.engines.select):
+    DuckDB and Spark run their SQL, Polars its SQL context; a pandas domain's transform runs on
+    Polars (pandas has no SQL engine of its own), and the result is then validated on pandas."""
+    from meshc.engines.select import run_select
 
-        con = duckdb.connect()
-        con.execute("SET TimeZone='UTC'")
-        for alias, table in inputs.items():
-            con.register(alias, table)
-        return con.sql(tree.sql(dialect="duckdb")).to_arrow_table()
-    if engine_name == "spark":
-        from meshc.engines._spark.session import get_session
-
-        spark = get_session()
-        for alias, table in inputs.items():
-            spark.createDataFrame(table).createOrReplaceTempView(alias)
-        return spark.sql(tree.sql(dialect="spark")).toArrow()
-    import polars as pl
-
-    ctx = pl.SQLContext({alias: pl.from_arrow(t) for alias, t in inputs.items()}, eager=True)
-    return ctx.execute(tree.sql(dialect="postgres")).to_arrow()
+    return run_select(checked_select(contract), engine_name, inputs)

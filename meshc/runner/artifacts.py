@@ -38,14 +38,14 @@ def split_with_artifacts(
     from meshc.validators import rows as vr
 
     require_row_level(validator, engine.name)
-    keys = vr.key_columns(engine.name)
-    source = vr.keyed(engine.name, frame)
+    keys = vr.key_columns(frame)
+    source = vr.keyed(frame)
     typed = engine.cast(source, replace(plan, internal_columns=keys))
     failures = validate_with(validator, compiled, engine.name, typed, now=now)
     judged = _judged_by_artifacts(validator, compiled, engine.name, plan)
     columns = {cid: _VERDICT.format(i) for i, cid in enumerate(judged)}
     split = engine.validate(
-        vr.attach(engine.name, source, failures, columns),
+        vr.attach(source, failures, columns),
         replace(plan, verdicts=columns, internal_columns=(*keys, *columns.values())),
     )
     return split, [c.id for c in plan.checks if c.id not in columns]

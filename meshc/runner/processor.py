@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshc.contract import Contract
 from meshc.engines.base import Engine, Split, ValidationPlan
@@ -26,6 +26,9 @@ from meshc.runner.dataset_checks import DatasetResult, evaluate_dataset_checks
 from meshc.runner.foreign_keys import ForeignKeys, resolve_foreign_keys
 from meshc.runner.plan import build_plan, plan_columns
 from meshc.runner.writing import AtomicBatch
+
+if TYPE_CHECKING:
+    from meshc.mesh.project import MeshProject
 
 Progress = Callable[[str], None]
 
@@ -99,6 +102,15 @@ class RunResult:
         return json.dumps(self.report, indent=2, default=str)
 
 
+def _policy_checks(contract: Contract, mesh: MeshProject | None) -> tuple[ck.RowCheck, ...]:
+    """Row rules the mesh's policies add to a contract it governs (meshc.governance)."""
+    if mesh is None or not mesh.governs(contract.path):
+        return ()
+    from meshc.governance import injected_checks
+
+    return injected_checks(contract, mesh)
+
+
 class DataProcessor:
     """Enforce one contract on one engine. Polars is the default engine."""
 
@@ -114,7 +126,10 @@ class DataProcessor:
         upstream_runs: list[dict[str, Any]] | None = None,
         validator: str | None = None,
         parent_runs: Mapping[str, RunResult] | None = None,
+        mesh: MeshProject | None = None,
     ) -> None:
+        """`mesh`: the project (mesh.yaml) whose policies govern the contract; the row rules they
+        imply are added here, so `meshc run -c`, `meshc mesh` and library calls check alike."""
         from meshc.loader import load_contract
         from meshc.rules.compiler import compile_contract
 
@@ -124,7 +139,7 @@ class DataProcessor:
         self.root = Path(root)
         self.now = now
         self.progress = progress or (lambda _msg: None)
-        self.extra_checks = extra_checks
+        self.extra_checks = (*_policy_checks(self.contract, mesh), *extra_checks)
         self.upstream_runs = upstream_runs or []  # run records of the inputs (gold contracts)
         self.validator = validator  # "pandera" | "gx": the compiled artifacts judge the rows
         # runs of referenced contracts in this process (the mesh); else their recorded runs

@@ -19,10 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from meshc.engines.registry import engines_judged_by
 from meshc.errors import MeshcError
 from meshc.rules import checks as ck
 
-VALIDATORS = {"pandera": ("pandas", "polars"), "gx": ("pandas", "spark")}
+# validator -> the engines it judges row by row (declared per engine in meshc.engines.registry)
+VALIDATORS = {name: engines_judged_by(name) for name in ("pandera", "gx")}
 Failures = dict[int, list[str]]
 
 
@@ -42,8 +44,7 @@ def validate_with(
     require_row_level(validator, engine_name)
     now = now or dt.datetime.now(dt.timezone.utc)
     compiled = _bound(compiled, now)
-    if hasattr(typed, "collect") and engine_name == "polars":  # Pandera judges data eagerly
-        typed = typed.collect()
+    typed = _eager(typed)
     try:
         raw = _run(validator, compiled, engine_name, typed, now)
     except ImportError as exc:
@@ -52,6 +53,13 @@ def validate_with(
             f"--validator {validator} needs {exc.name}: pip install 'meshc[{extra}]'"
         ) from None
     return _ordered(raw, compiled)
+
+
+def _eager(frame: Any) -> Any:
+    """A Polars LazyFrame collected (Pandera judges data eagerly); any other frame as it is."""
+    if type(frame).__module__.startswith("polars") and hasattr(frame, "collect"):
+        return frame.collect()
+    return frame
 
 
 def require_row_level(validator: str, engine_name: str) -> None:

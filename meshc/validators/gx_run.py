@@ -17,15 +17,16 @@ from meshc.rules import checks as ck
 Failures = dict[int, list[str]]
 
 
-def validate(compiled: ck.CompiledContract, engine: str, frame: Any) -> Failures:
+def validate(compiled: ck.CompiledContract, flavour: str, frame: Any) -> Failures:
+    """Failing rows per check; `flavour` is the suite's data source kind (pandas or spark)."""
     import great_expectations as gx
 
-    text, _ = emit_suite(compiled, engine)
+    text, _ = emit_suite(compiled, flavour)
     context = gx.get_context(mode="ephemeral")
     _quiet(context)
     suite = context.suites.add(gx.ExpectationSuite(**json.loads(text)))
     source: Any
-    if engine == "pandas":
+    if flavour == "pandas":
         data = frame.reset_index(drop=True).assign(**{ROW_ID: range(len(frame))})
         source = context.data_sources.add_pandas("meshc")
     else:  # Spark rows carry their id already (meshc.validators.rows)

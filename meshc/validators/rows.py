@@ -5,6 +5,9 @@ their order), and the `_meshc_row_id` column on Spark (a DataFrame has no positi
 fixed by a checkpoint so that every later read sees the same ones). `attach` adds one boolean
 column per check, TRUE where the validator failed that row, for the engine to split with
 `ValidationPlan.verdicts`.
+
+Which validator judges which engine is declared in the registry (meshc.engines.registry); here the
+work follows the frame's own library (pandas, Polars, PySpark), never an engine name.
 """
 
 from __future__ import annotations
@@ -19,16 +22,22 @@ Failures = Mapping[int, list[str]]
 _TEXT_SOURCE_ATTR = "_meshc_text_source"
 
 
-def key_columns(engine: str) -> tuple[str, ...]:
-    """The internal columns `keyed` adds on this engine."""
-    return (ROW_ID,) if engine == "spark" else ()
+def _library(frame: Any) -> str:
+    """The top-level package of the frame's class: pandas, polars or pyspark."""
+    return type(frame).__module__.partition(".")[0]
 
 
-def keyed(engine: str, frame: Any) -> Any:
+def key_columns(frame: Any) -> tuple[str, ...]:
+    """The internal columns `keyed` adds to this frame (a row id where frames have no order)."""
+    return (ROW_ID,) if _library(frame) == "pyspark" else ()
+
+
+def keyed(frame: Any) -> Any:
     """The source frame, in memory and ready to be keyed by row (see the module docstring)."""
-    if engine == "pandas":
+    library = _library(frame)
+    if library == "pandas":
         return frame.reset_index(drop=True)
-    if engine == "polars":
+    if library == "polars":
         import polars as pl
 
         data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
@@ -46,13 +55,14 @@ def keyed(engine: str, frame: Any) -> Any:
     return _carry(frame, ids)
 
 
-def attach(engine: str, frame: Any, failures: Failures, columns: Mapping[str, str]) -> Any:
+def attach(frame: Any, failures: Failures, columns: Mapping[str, str]) -> Any:
     """`frame` (from `keyed`) plus, per check id in `columns`, its verdict column."""
-    if engine == "pandas":
+    library = _library(frame)
+    if library == "pandas":
         return frame.assign(
             **{col: _mask(failures, cid, len(frame)) for cid, col in columns.items()}
         )
-    if engine == "polars":
+    if library == "polars":
         import polars as pl
 
         masks = [pl.Series(col, _mask(failures, cid, frame.height)) for cid, col in columns.items()]

@@ -23,24 +23,22 @@ from meshc.engines.base import Split, ValidationPlan, cast_rule_id
 from meshc.rules import expr as ir
 
 
+def connect(config: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-process connection whose session time zone is UTC. (`TimeZone` cannot go in
+    `config`: DuckDB 2.0 refuses it there unless ICU is already loaded; SET works.)"""
+    con = duckdb.connect(config=dict(config or {}))
+    utc = exp.EQ(this=exp.column("TimeZone"), expression=sb.string("UTC"))
+    con.execute(sb.render(exp.Set(expressions=[exp.SetItem(this=utc)])))
+    return con
+
+
 class DuckDBEngine:
     """meshc's Engine Protocol on DuckDB."""
 
     name = "duckdb"
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        self.con = duckdb.connect(config=dict(config or {}))
-        self.con.execute(
-            sb.render(
-                exp.Set(
-                    expressions=[
-                        exp.SetItem(
-                            this=exp.EQ(this=exp.column("TimeZone"), expression=sb.string("UTC"))
-                        )
-                    ]
-                )
-            )
-        )
+        self.con = connect(config)
         self._names = itertools.count()
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from meshc.contract import Contract
 from meshc.diagnostics import Diagnostic, Severity
 from meshc.discovery import find_contracts
 from meshc.references import check_references
+from meshc.target_overlap import check_target_overlaps
 
 
 @dataclass
@@ -37,6 +38,7 @@ def run_check(
         if contract is not None:
             result.contracts.append(contract)
     _check_unique_refs(result)
+    result.diagnostics.extend(check_target_overlaps(result.contracts))
     mesh = _mesh(mesh_path, result)
     result.diagnostics.extend(check_references(result.contracts, mesh))
     if mesh is not None:

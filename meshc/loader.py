@@ -7,6 +7,7 @@ in that file; `collect_contract` returns the diagnostics instead, for `meshc che
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from meshc.diagnostics import Diagnostic
 from meshc.errors import ContractError
 from meshc.located_yaml import Locator, load_yaml_file, load_yaml_text
 from meshc.target_paths import RUN_TIME_CODES, target_problems
-from meshc.types import UnknownType, parse_type
+from meshc.types import Kind, LogicalType, UnknownType, parse_type
 
 _FORMATS = {
     ".csv": "csv",
@@ -217,6 +218,10 @@ def _field(
                 "MC204", f"min {lo!r} is greater than max {hi!r}", (*jpath, "min"), hint="swap them"
             )
         )
+    problems.extend(
+        loc.diagnostic("MC215", message, (*jpath, key), hint=hint)
+        for key, message, hint in _unrepresentable_bounds(raw, logical)
+    )
     if problems:
         return None, problems
     keys = (
@@ -236,6 +241,47 @@ def _field(
     if "accepted_values" in raw:
         values["accepted_values"] = tuple(raw["accepted_values"])
     return Field(name=raw["name"], type=logical, type_text=raw["type"], jpath=jpath, **values), []
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _unrepresentable_bounds(
+    raw: dict[str, Any], logical: LogicalType
+) -> list[tuple[str, str, str]]:
+    """(key, message, hint) for a bound the field's type cannot hold: every engine fails on an
+    integer bound outside 64 bits (polars, duckdb and pandas each with its own crash), and a
+    decimal bound with more integer digits than the precision allows can never be compared."""
+    out = []
+    lo, hi = _INT64
+    for key in ("min", "max"):
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            continue
+        if logical.kind is Kind.INTEGER and isinstance(value, (int, float)):
+            if not lo <= value <= hi:
+                out.append(
+                    (key, f"{key} {value!r} does not fit in a 64-bit integer",
+                     f"use a bound within {lo}..{hi}")
+                )  # fmt: skip
+        elif logical.kind is Kind.DECIMAL and logical.precision is not None:
+            digits = logical.precision - (logical.scale or 0)
+            try:
+                too_big = abs(Decimal(str(value))) >= Decimal(10) ** digits
+            except ArithmeticError:  # not a number: MC208 reports it
+                continue
+            if too_big:
+                out.append(
+                    (key, f"{key} {value!r} has more integer digits than {logical} holds",
+                     f"{logical} holds at most {digits} digit(s) before the point")
+                )  # fmt: skip
+    length = raw.get("max_length")
+    if isinstance(length, int) and not isinstance(length, bool) and length > hi:
+        out.append(
+            ("max_length", f"max_length {length} does not fit in a 64-bit integer",
+             "use a realistic maximum length")
+        )  # fmt: skip
+    return out
 
 
 def _dataset_rule(raw: dict[str, Any], i: int) -> DatasetRule:

@@ -29,6 +29,7 @@ TYPE_INDEPENDENT = {
     "MC305",
     "MC309",
     "MC312",
+    "MC313",
     "MC315",
     "MC316",
     "MC317",

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from meshc.checking import run_check
-from meshc.rules.depth import MAX_BRACKET_NESTING, MAX_TREE_DEPTH
+from meshc.rules.depth import (
+    MAX_BRACKET_NESTING,
+    MAX_CHAIN_TERMS,
+    MAX_IN_LIST_ITEMS,
+    MAX_RULE_CHARS,
+    MAX_RULE_NODES,
+    MAX_RULE_TOKENS,
+    MAX_TREE_DEPTH,
+)
 from tests.conftest import run_meshc
 
 ENGINES = ["polars", "pandas", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
@@ -71,9 +79,34 @@ def test_deep_rule_json_output_is_a_document(tmp_path: Path) -> None:
     assert codes == ["MC312"]
 
 
+OVERSIZED_RULES = {
+    "AND chain": " AND ".join(f"x <> {i}" for i in range(MAX_CHAIN_TERMS + 1)),
+    "OR chain": " OR ".join(f"x = {i}" for i in range(MAX_CHAIN_TERMS + 1)),
+    "parenthesised chain": " AND ".join(f"(x <> {i} AND x <> -{i})" for i in range(501)),
+    "many nodes": "CASE " + " ".join(f"WHEN x = {i} THEN 'a'" for i in range(1000)) + " END = 'a'",
+    "IN list": "x IN (" + ", ".join(str(i) for i in range(MAX_IN_LIST_ITEMS + 1)) + ")",
+    "long text": "x > 0" + " " * MAX_RULE_CHARS,
+    "many tokens": "x IN (" + ", ".join(["1"] * (MAX_RULE_TOKENS // 2)) + ")",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(OVERSIZED_RULES))
+def test_oversized_rule_is_a_located_diagnostic(tmp_path: Path, shape: str) -> None:
+    big = _contract(tmp_path, OVERSIZED_RULES[shape])
+    other = _contract(tmp_path, "unknown_col > 0", name="other.yaml", dataset_name="u")
+    result = run_check([str(big), str(other)])
+    mc313 = [d for d in result.diagnostics if d.code == "MC313"]
+    assert len(mc313) == 1 and mc313[0].path == str(big) and mc313[0].line == 9
+    limits = (MAX_CHAIN_TERMS, MAX_RULE_NODES, MAX_IN_LIST_ITEMS, MAX_RULE_CHARS, MAX_RULE_TOKENS)
+    assert any(f"{limit:,}" in mc313[0].message for limit in limits)
+    assert mc313[0].hint and "IN (" in mc313[0].hint
+    assert [d.code for d in result.diagnostics if d.path == str(big)] == ["MC313"]
+    assert any(d.code == "MC305" and d.path == str(other) for d in result.diagnostics)
+
+
 @pytest.mark.parametrize("connective", ["AND", "OR"])
 def test_long_flat_chain_compiles(tmp_path: Path, connective: str) -> None:
-    rule = f" {connective} ".join(f"x <> {i}" for i in range(1, 1001))
+    rule = f" {connective} ".join(f"x <> {i}" for i in range(1, MAX_CHAIN_TERMS + 1))
     result = run_check([str(_contract(tmp_path, rule))])
     assert not result.diagnostics and len(result.contracts) == 1
 
@@ -94,21 +127,22 @@ def test_chains_lower_to_a_balanced_tree() -> None:
     from meshc.rules.sql import compile_sql
     from meshc.types import INTEGER
 
-    expr = compile_sql(" AND ".join(f"x <> {i}" for i in range(1024)), {"x": INTEGER})
-    assert _depth(expr) == 10 + 2  # log2(1024) connectives, then Compare and its leaves
+    expr = compile_sql(" AND ".join(f"x <> {i}" for i in range(512)), {"x": INTEGER})
+    assert _depth(expr) == 9 + 2  # log2(512) connectives, then Compare and its leaves
     mixed = compile_sql("(x = 1 OR x = 2) AND x <> 3 AND (x > 0 AND x < 9)", {"x": INTEGER})
     assert _depth(mixed) <= 5
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_long_chains_run_on_every_engine(tmp_path: Path, engine: str) -> None:
+def test_rules_at_the_size_limits_run_on_every_engine(tmp_path: Path, engine: str) -> None:
     from meshc import DataProcessor
 
-    (tmp_path / "in.csv").write_text("id,x\na,1\nb,5\nc,2000\n")
-    # x is none of 1..1000 (fails for a, b) OR-ed with 1000 equalities (passes a, b; fails c)
+    (tmp_path / "in.csv").write_text("id,x\na,1\nb,5\nc,6000\n")
+    # x is none of 1..1000 (fails a, b); one of 1..1000 (fails c); one of 1..5000 (fails c)
     rules = [
-        " AND ".join(f"x <> {i}" for i in range(1, 1001)),
-        " OR ".join(f"x = {i}" for i in range(1, 1001)),
+        " AND ".join(f"x <> {i}" for i in range(1, MAX_CHAIN_TERMS + 1)),
+        " OR ".join(f"x = {i}" for i in range(1, MAX_CHAIN_TERMS + 1)),
+        "x IN (" + ", ".join(str(i) for i in range(1, MAX_IN_LIST_ITEMS + 1)) + ")",
     ]
     path = tmp_path / "c.yaml"
     path.write_text(
@@ -124,7 +158,7 @@ def test_long_chains_run_on_every_engine(tmp_path: Path, engine: str) -> None:
         + "".join(f"    - {{name: r{i}, sql: {json.dumps(r)}}}\n" for i, r in enumerate(rules))
     )
     result = DataProcessor(path, engine=engine, root=tmp_path).run_source(tmp_path / "in.csv")
-    assert result.failures["r0"] == 2 and result.failures["r1"] == 1
+    assert result.failures == {"r0": 2, "r1": 1, "r2": 1}
     assert result.rows_valid == 0 and result.rows_quarantined == 3
 
 

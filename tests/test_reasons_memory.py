@@ -127,3 +127,60 @@ def _first_json_reasons(path: Path) -> list[dict[str, Any]]:
     row = json.loads(text)[0] if text.startswith("[") else json.loads(text.splitlines()[0])
     reasons = row[REASONS]
     return json.loads(reasons) if isinstance(reasons, str) else reasons
+
+
+def _plain(kind: pa.DataType) -> pa.DataType:
+    """The type with Arrow's 64-bit offset variants named as the 32-bit ones: Parquet stores both
+    the same way (Polars always declares the large ones, for every column), readers map both to
+    one string / list type."""
+    if pa.types.is_large_string(kind):
+        return pa.string()
+    if pa.types.is_large_list(kind) or pa.types.is_list(kind):
+        return pa.list_(_plain(kind.value_type))
+    if pa.types.is_struct(kind):
+        return pa.struct([pa.field(f.name, _plain(f.type)) for f in kind])
+    return kind
+
+
+DOCUMENTED_REASON = pa.list_(
+    pa.struct(
+        [
+            pa.field(name, pa.string())
+            for name in ("rule_id", "rule", "column", "value", "message", "severity")
+        ]
+    )
+)
+
+
+def test_quarantine_parquet_schema_is_plain_strings_on_every_engine(tmp_path: Path) -> None:
+    """The in-memory dictionary (Categorical / Arrow dictionary / ENUM) is not the file layout:
+    every engine writes `list<struct<6 x string>>`, so files from different engines (and from
+    before the memory fix) read together."""
+    files = {}
+    for engine in ENGINES:
+        folder = tmp_path / engine
+        folder.mkdir()
+        processor = DataProcessor(_contract(folder), _engine(engine))
+        files[engine] = folder / "q.parquet"
+        processor.run_source(_source(folder), output=folder / "v.parquet", quarantine=files[engine])
+    for engine, path in files.items():
+        kind = pq.read_schema(path).field(REASONS).type
+        assert _plain(kind) == DOCUMENTED_REASON, f"{engine} wrote {kind}"
+    import polars as pl
+
+    both = pl.scan_parquet([files["polars"], files["pandas"], files["duckdb"]]).collect()
+    assert both.height == 3 * FAILING
+    assert both.schema[REASONS] == pl.List(
+        pl.Struct(
+            dict.fromkeys(("rule_id", "rule", "column", "value", "message", "severity"), pl.String)
+        )
+    )
+
+
+@pytest.mark.spark
+def test_spark_quarantine_parquet_schema_is_the_documented_layout(tmp_path: Path) -> None:
+    processor = DataProcessor(_contract(tmp_path), _engine("spark"))
+    path = tmp_path / "q.parquet"
+    processor.run_source(_source(tmp_path), output=tmp_path / "v.parquet", quarantine=path)
+    kind = pq.read_schema(path).field(REASONS).type
+    assert _plain(kind) == DOCUMENTED_REASON, f"spark wrote {kind}"

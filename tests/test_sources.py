@@ -191,3 +191,60 @@ def test_temp_files_that_cannot_be_written_are_named_as_such_not_as_the_source(
     assert "cannot write temporary files in" in done.stderr, done.stderr
     assert "cannot read the source" not in done.stderr
     assert not list(out.glob("*.parquet"))
+
+
+# -- review: line endings and quotes the structure check used to let through ------------------
+def _ids_and_ns(tmp_path: Path, engine: str, text: bytes) -> list[tuple[str, int]]:
+    source = tmp_path / "rows.csv"
+    source.write_bytes(text)
+    processor = DataProcessor(_contract(tmp_path), engine=engine, root=tmp_path)
+    result = processor.run_source(
+        source, output=tmp_path / "v.parquet", quarantine=tmp_path / "q.parquet"
+    )
+    assert result.rows_quarantined == 0
+    rows = pq.read_table(tmp_path / "v.parquet").to_pylist()
+    return sorted((r["id"], r["n"]) for r in rows)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"id,n\nr1,1\nr2,2\r\nr3,3\r\n",  # LF, then CRLF at the end (an edited file)
+        b"id,n\r\nr1,1\nr2,2\r\nr3,3",  # CRLF header, alternating, no final line ending
+    ],
+    ids=["lf_then_crlf", "alternating"],
+)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_mixed_lf_and_crlf_are_both_line_endings_and_no_value_keeps_a_cr(
+    engine: str, text: bytes, tmp_path: Path
+) -> None:
+    assert _ids_and_ns(tmp_path, engine, text) == [("r1", 1), ("r2", 2), ("r3", 3)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cr_and_doubled_quotes_inside_a_quoted_value_are_part_of_the_value(
+    engine: str, tmp_path: Path
+) -> None:
+    text = b'id,n\n"r\r1",1\n"r""2""",2\n'
+    assert _ids_and_ns(tmp_path, engine, text) == [("r\r1", 1), ('r"2"', 2)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"id,n\nr1,1\rr2,2\rr3,3\r", r"rows\.csv:2: the line ends with a bare CR"),
+        (b"id,n\r\nr1,1\r\nr2,2\rr3,3\r\n", r"rows\.csv:3: the line ends with a bare CR"),
+        (b"id,n\nr1,1\nr2,2\r", r"rows\.csv:3: the line ends with a bare CR"),
+        (b'id,n\nr1,1\n"r2"x,2\n', r"rows\.csv:3: text after the closing quote"),
+        (b'id,n\nr1,"1" \n', r"rows\.csv:2: text after the closing quote"),
+    ],
+    ids=["cr_in_lf_file", "cr_in_crlf_file", "cr_at_end", "junk_after_quote", "space_after"],
+)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bare_cr_or_text_after_a_closing_quote_is_a_source_error_naming_the_line(
+    engine: str, text: bytes, message: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_bytes(text)
+    with pytest.raises(SourceError, match=message):
+        _run(tmp_path, engine, source)

@@ -265,6 +265,100 @@ def test_a_run_killed_between_renames_is_completed_never_mixed(lake: Lake) -> No
     assert lake.leftovers() == []
 
 
+def test_a_commit_under_a_relative_root_is_recovered_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Journal paths are absolute: a recovery started elsewhere completes the pair, never mixes."""
+    from meshc.runner.commit import recover_folders
+
+    monkeypatch.chdir(tmp_path)
+    relative = Lake(tmp_path, root=Path("lake"))
+    relative.run()
+    second = _csv(tmp_path / "second.csv", 25, seed=1)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_BETWEEN_RENAMES,
+            str(relative.contract),
+            str(second),
+            "lake",
+        ],  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    lake = Lake(tmp_path)  # the same lake, by absolute paths
+    recover_folders(lake.folders())
+    valid, quarantined, latest = lake.pair_run_ids()
+    assert valid == quarantined == {latest}
+    assert lake.leftovers() == []
+
+
+def test_a_journal_whose_staged_file_is_gone_is_kept_and_reported_never_dropped(
+    tmp_path: Path,
+) -> None:
+    """A committed run whose tmp vanished before its target was replaced cannot be completed:
+    the recovery fails naming the journal, and keeps it and the other staged files."""
+    from meshc.runner.commit import recover_folders
+    from meshc.runner.writing import AtomicBatch
+
+    dead = _dead_pid()
+    folders = [tmp_path / "valid", tmp_path / "quarantine"]
+    renames, journals = [], []
+    for folder in folders:
+        folder.mkdir()
+        (folder / "data.parquet").write_text("previous run")
+        tmp = folder / f".data.parquet.meshc-{dead}-0123abcd.tmp"
+        tmp.write_text("killed run")
+        renames.append([str(tmp), str(folder / "data.parquet"), tmp.stat().st_ino])
+        journals.append(folder / ".meshc-journal-killed.json")
+    Path(renames[0][0]).unlink()  # removed by someone else; its target was never replaced
+    record = {"run_id": "killed", "renames": renames, "journals": list(map(str, journals))}
+    for journal in journals:
+        journal.write_text(json.dumps(record))
+    for _ in range(2):  # every later recovery says it again
+        with pytest.raises(OSError, match="cannot be completed") as caught:
+            recover_folders(folders)
+        message = str(caught.value)
+        assert any(str(j) in message for j in journals) and renames[0][0] in message
+    with AtomicBatch() as batch:  # a run writing there says so too, and changes nothing
+        batch.stage_text(folders[0] / "other.txt", "new run")
+        with pytest.raises(WriteError, match="cannot be completed"):
+            batch.commit()
+    assert all(j.exists() for j in journals) and Path(renames[1][0]).exists()
+    assert [(f / "data.parquet").read_text() for f in folders] == ["previous run"] * 2
+    assert not (folders[0] / "other.txt").exists()
+
+
+def test_a_staged_file_removed_before_the_commit_fails_the_run_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    from meshc.runner.writing import AtomicBatch
+
+    targets = [tmp_path / "valid/data.parquet", tmp_path / "quarantine/data.parquet"]
+    for target in targets:
+        target.parent.mkdir()
+        target.write_text("previous run")
+    with AtomicBatch() as batch:
+        for target in targets:
+            batch.stage_text(target, "new run")
+        batch.staged[1][0].unlink()  # e.g. another run's sweep took it for a dead one's
+        with pytest.raises(WriteError, match="nothing was changed"):
+            batch.commit()
+    assert [t.read_text() for t in targets] == ["previous run"] * 2
+    assert [p.name for t in targets for p in t.parent.iterdir() if p.name != ".meshc.lock"] == [
+        "data.parquet",
+        "data.parquet",
+    ]
+
+
 @pytest.mark.parametrize("copies_written", [1, 2])
 def test_a_journal_is_rolled_forward_only_when_every_copy_was_written(
     tmp_path: Path, copies_written: int
@@ -387,25 +481,79 @@ def tmpdir_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     yield folder
 
 
-def test_the_next_run_sweeps_leftovers_of_dead_processes_never_of_live_ones(
-    lake: Lake, tmpdir_env: Path
-) -> None:
+def test_the_next_run_sweeps_leftovers_of_killed_runs(lake: Lake, tmpdir_env: Path) -> None:
+    """A killed run leaves its owner lock files unlocked (the kernel released them)."""
     lake.run()
-    dead, alive = _dead_pid(), os.getpid()
+    token = f"{_dead_pid()}-0123456789ab"
+    spill = tmpdir_env / f"meshc-spill-{token}"
+    spill.mkdir()
     stale = [
-        tmpdir_env / f"meshc-spill-{dead}-abc123",
-        lake.valid.with_name(f".data.parquet.meshc-{dead}-0123abcd.tmp"),
-        lake.runs / f".latest.json.meshc-{dead}-0123abcd.tmp",
+        spill,
+        lake.valid.with_name(f".data.parquet.meshc-{token}-0123abcd.tmp"),
+        lake.runs / f".latest.json.meshc-{token}-0123abcd.tmp",
+        lake.valid.parent / f".meshc-owner-{token}.lock",
+        lake.runs / f".meshc-owner-{token}.lock",
     ]
-    live = [
-        tmpdir_env / f"meshc-spill-{alive}-abc123",
-        lake.valid.with_name(f".data.parquet.meshc-{alive}-0123abcd.tmp"),
-    ]
-    for path in (*stale, *live):
-        path.mkdir() if "spill" in path.name else path.write_text("left over")
+    for path in stale[1:]:
+        path.write_text("left over")
+    (spill / ".owner.lock").write_text("")
     lake.run()
     assert [p for p in stale if p.exists()] == []
-    assert all(p.exists() for p in live)
+
+
+def test_staleness_is_decided_by_the_owner_lock_never_by_pid(lake: Lake, tmpdir_env: Path) -> None:
+    """A run in another PID namespace (another container on the same lakehouse) has a pid that
+    looks dead here: while it holds its owner locks, its staged files and spill folder stay."""
+    import fcntl
+
+    from meshc.engines._polars.spill import sweep_stale
+    from meshc.runner.commit import recover_folders
+
+    lake.run()
+    token = f"{_dead_pid()}-0123456789ab"
+    staged = lake.valid.with_name(f".data.parquet.meshc-{token}-0123abcd.tmp")
+    staged.write_text("staged by a live run")
+    spill = tmpdir_env / f"meshc-spill-{token}"
+    spill.mkdir()
+    (spill / "valid.parquet").write_text("spilled by a live run")
+    locks = [lake.valid.parent / f".meshc-owner-{token}.lock", spill / ".owner.lock"]
+    held = [os.open(p, os.O_RDWR | os.O_CREAT) for p in locks]
+    try:
+        for fd in held:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        recover_folders(lake.folders())
+        sweep_stale(tmpdir_env)
+        assert staged.exists() and spill.exists() and all(p.exists() for p in locks)
+    finally:
+        for fd in held:
+            os.close(fd)  # the owner finished (or was killed)
+    recover_folders(lake.folders())
+    sweep_stale(tmpdir_env)
+    assert not staged.exists() and not spill.exists() and not locks[0].exists()
+
+
+def test_a_leftover_without_an_owner_lock_is_swept_only_after_the_grace_period(
+    lake: Lake, tmpdir_env: Path
+) -> None:
+    """No lock file (an older meshc, no fcntl): only the age of the file says it is stale."""
+    from meshc.engines._polars.spill import sweep_stale
+    from meshc.runner.commit import OWNER_GRACE_SECONDS, recover_folders
+
+    lake.run()
+    dead = _dead_pid()
+    staged = lake.valid.with_name(f".data.parquet.meshc-{dead}-0123abcd.tmp")
+    staged.write_text("staged by an older meshc")
+    spill = tmpdir_env / f"meshc-spill-{dead}-abc123"
+    spill.mkdir()
+    recover_folders(lake.folders())
+    sweep_stale(tmpdir_env)
+    assert staged.exists() and spill.exists()
+    old = time.time() - OWNER_GRACE_SECONDS - 60
+    for path in (staged, spill):
+        os.utime(path, (old, old))
+    recover_folders(lake.folders())
+    sweep_stale(tmpdir_env)
+    assert not staged.exists() and not spill.exists()
 
 
 def test_sigterm_during_a_run_exits_143_and_leaves_nothing(lake: Lake, tmpdir_env: Path) -> None:

@@ -6,10 +6,12 @@ its native read, every engine's `io.read` asks this module whether the file is o
 and for JSON takes its rows from here. The rules, once:
 
 CSV (RFC 4180: `"` quotes, `""` escapes a quote inside quotes, quoted fields may span lines)
-  - an empty line is not a row: skipped, never counted;
-  - a row with more or fewer fields than the header, a quote that is never closed, a header name
-    that is empty or repeated, CR-only line endings, an empty file: `SourceError` naming the file
-    and the line, nothing written;
+  - an empty line is not a row: skipped, never counted; LF and CRLF are both line endings, also
+    mixed in one file;
+  - a row with more or fewer fields than the header, a quote that is never closed, text after a
+    closing quote, a header name that is empty or repeated, CR-only line endings, a line ending in
+    CR alone (outside quotes) in a file that uses LF or CRLF, an empty file: `SourceError` naming
+    the file and the line, nothing written;
   - header names are taken exactly as written (` name` is not `name`).
 JSON / NDJSON
   - an array of objects, or one object per line (blank lines skipped); anything else is a
@@ -31,6 +33,7 @@ import csv
 import functools
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,12 +107,51 @@ def _check_required(path: str, present: Sequence[str], required: Sequence[str]) 
 
 
 def _check_rows(path: str, delimiter: str, header: bool, width: int) -> None:
-    """A fast scan (Arrow's C++ parser, nothing converted or kept); only when it objects does
-    the slow scan run, to name the line (Arrow counts rows, not lines)."""
+    """Fast scans (Arrow's C++ parser, nothing converted or kept; a byte search for what Arrow
+    lets through); only when one objects does the slow scan run, to decide and name the line
+    (Arrow counts rows, not lines)."""
     try:
         _count_rows(path, delimiter, header, skip_empty_lines=True)
+        suspect = _has_suspect_bytes(path, delimiter)
     except (pa.ArrowException, OSError):
+        suspect = True
+    if suspect:
         _locate_bad_row(path, delimiter, width)
+
+
+def _has_suspect_bytes(path: str, delimiter: str) -> bool:
+    """Whether the file holds a CR not followed by LF, or a quote followed by a character that
+    neither ends a field nor doubles the quote, where the quote does not open a field: Arrow
+    reads a bare CR as a line break and `"y"z` as `yz`, other engines do not. Quoted text (a
+    CR or `""` inside quotes) also matches: the slow scan tells them apart."""
+    sep = re.escape(delimiter.encode())
+    pattern = re.compile(rb"\r(?!\n)|(?<![" + sep + rb'\r\n])"(?=[^' + sep + rb'"\r\n])')
+    carry = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_BLOCK_BYTES):
+            buffer = carry + chunk
+            # the last byte is judged with the next chunk, where its neighbour is known
+            if any(m.start() < len(buffer) - 1 for m in pattern.finditer(buffer)):
+                return True
+            carry = buffer[-1:]
+    return bool(pattern.search(carry))
+
+
+def mixes_line_endings(path: str) -> bool:
+    """Whether a checked CSV file ends some lines in CRLF and others in LF (a CRLF inside a
+    quoted value counts too): for an engine whose reader takes one line ending from the first
+    line and keeps the other's CR in the values."""
+    lf = crlf = 0
+    carry = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_BLOCK_BYTES):
+            buffer = carry + chunk
+            lf += chunk.count(b"\n")
+            crlf += buffer.count(b"\r\n")
+            carry = buffer[-1:]
+            if 0 < crlf < lf:
+                return True
+    return 0 < crlf < lf
 
 
 def count_empty_lines(path: str, *, delimiter: str, header: bool) -> int:
@@ -171,10 +213,16 @@ def read_csv_text(path: str, *, delimiter: str, header: bool) -> pa.Table:
 
 def _locate_bad_row(path: str, delimiter: str, width: int) -> None:
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.reader(handle, delimiter=delimiter, quotechar=QUOTE, strict=True)
+        lines = _LastLine(handle)
+        reader = csv.reader(lines, delimiter=delimiter, quotechar=QUOTE, strict=True)
         start = 1
         try:
             for record in reader:
+                if lines.last.endswith("\r"):  # the record ended at a CR outside quotes
+                    raise SourceError(
+                        f"{path}:{reader.line_num}: the line ends with a bare CR (no LF); give "
+                        "every line LF or CRLF endings (nothing was written)"
+                    )
                 if record and len(record) != width:
                     raise SourceError(
                         f"{path}:{start}: the row has {len(record)} field(s), the header "
@@ -186,7 +234,29 @@ def _locate_bad_row(path: str, delimiter: str, width: int) -> None:
                 raise SourceError(
                     f"{path}:{start}: a quoted field opened on this line is never closed"
                 ) from None
+            if "expected after" in str(exc):
+                raise SourceError(
+                    f"{path}:{reader.line_num}: text after the closing quote of a field; quote "
+                    'the whole value ("a""b" for a quote inside it) (nothing was written)'
+                ) from None
             raise SourceError(f"{path}:{start}: malformed CSV: {exc}") from None
+
+
+class _LastLine:
+    """The lines of a file (split at LF, CRLF and bare CR, endings kept), remembering the last
+    one read: the csv reader pulls lines only until a record ends, so after each record this
+    is the line that ended it."""
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self._handle = handle
+        self.last = ""
+
+    def __iter__(self) -> _LastLine:
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self._handle)
+        return self.last
 
 
 # -- JSON -----------------------------------------------------------------------------------------

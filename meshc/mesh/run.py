@@ -15,6 +15,7 @@ from meshc.mesh.graph import build_graph
 from meshc.references import check_references
 from meshc.rules import checks as ck
 from meshc.runner.processor import DataProcessor, RunResult
+from meshc.target_overlap import check_target_overlaps
 
 if TYPE_CHECKING:
     from meshc.mesh.project import MeshProject
@@ -63,10 +64,11 @@ def run_mesh(
 ) -> list[ProductStatus]:
     """Run every contract (parents first); a failing contract does not stop the others, but its
     dependants are reported as errors rather than run on missing data. A reference that does
-    not resolve (MC211-MC213) is a ContractError before anything runs. `mesh`: the project whose
+    not resolve (MC211-MC213), or two contracts writing the same target under `root` (MC214), is a
+    ContractError before anything runs. `mesh`: the project whose
     policies the runner applies to every contract it governs (`extra_checks`: more rules)."""
     contracts = list(contracts)
-    problems = check_references(contracts)
+    problems = [*check_references(contracts), *check_target_overlaps(contracts, root)]
     if problems:
         raise ContractError(problems)
     if any(f.masking == "hash" for c in contracts for f in c.fields):

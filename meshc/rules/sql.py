@@ -14,7 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from meshc.rules import expr as ir
-from meshc.rules.depth import check_token_nesting, check_tree_depth
+from meshc.rules.depth import (
+    check_rule_length,
+    check_token_nesting,
+    check_tree_depth,
+    check_tree_size,
+)
 from meshc.rules.lowering import _Lowering, _node_offset
 from meshc.rules.problems import RuleProblem
 from meshc.rules.typecheck import literal_for
@@ -66,6 +71,7 @@ def _parse(sql: str) -> Any:
             offset=_outside_strings(sql).index(";"),
         )
     try:
+        check_rule_length(sql)  # before tokenising: `check` stays fast on any text
         check_token_nesting(sql)  # before the recursive parser: it must not overflow
         trees = sqlglot.parse(sql, read="duckdb")
     except ParseError as exc:
@@ -92,6 +98,7 @@ def _parse(sql: str) -> Any:
             hint="write a boolean condition over the contract's columns",
         )
     check_tree_depth(tree, _node_offset)
+    check_tree_size(tree, _node_offset)
     return tree
 
 

@@ -433,7 +433,11 @@ class DataProcessor:
                 else Diagnostic(code, message, self.contract.path, hint=hint)
             )
             raise ContractError([found])
-        return self.root / declared / f"data.{_EXT[fmt]}"
+        from meshc.runner.targets import refuse_outside_root
+
+        target = self.root / declared / f"data.{_EXT[fmt]}"
+        refuse_outside_root(self.root, target, section, declared)
+        return target
 
     def _record_lineage(
         self,

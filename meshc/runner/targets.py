@@ -52,6 +52,21 @@ def refuse_overlaps(
                 )
 
 
+def refuse_outside_root(root: Path, target: Path, section: str, declared: str) -> None:
+    """A declared target must stay under the root after symlinks are resolved: `target_problem`
+    is lexical, so `<root>/silver/crm -> /elsewhere` would otherwise lead `silver/crm/orders`
+    out of the root. Explicit -o/-q paths never come here (they are the user's choice)."""
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(target))
+    if real != real_root and real_root not in real.parents:
+        raise WriteError(
+            f"{section}.target '{declared}' leads outside the lakehouse root {root} "
+            f"(it resolves to {real} through a symbolic link); remove the link, or pass the "
+            f"file on the command line ({'-o' if section == 'output' else '-q'}); "
+            "nothing was written"
+        )
+
+
 def refuse_unwritable(paths: Sequence[Path]) -> None:
     """Every target must be (or become) a file in a folder this process can write."""
     refuse_folders(list(paths))

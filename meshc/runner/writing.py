@@ -1,7 +1,12 @@
 """Atomic outputs: every file is written to a temporary name next to its target, and all targets
 of a run are committed together (meshc.runner.commit: a lock per folder, a journal, then the
 renames) only after every write succeeded. A failed or interrupted run leaves the previous outputs
-untouched and no partial files behind; the folders it created are removed again."""
+untouched and no partial files behind; the folders it created are removed again.
+
+A batch is one owner (`commit.Owner`): its temporary names carry the owner's token and it holds the
+owner lock in every folder it stages into until it has committed or aborted, so no other run (in
+any PID namespace) takes its staged files for a dead run's. A staged file that is gone at commit
+time fails the run (WriteError, previous outputs intact)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from meshc.errors import WriteError
-from meshc.runner.commit import CommitIncomplete, commit, fsync_file, locked, remove_path, tmp_name
+from meshc.runner.commit import CommitIncomplete, Owner, commit, fsync_file, locked, remove_path
 
 
 @dataclass
@@ -29,6 +34,7 @@ class AtomicBatch:
     journal: bool = True
     staged: list[tuple[Path, Path]] = field(default_factory=list)
     created: list[Path] = field(default_factory=list)  # folders made here, removed on abort
+    owner: Owner = field(default_factory=Owner)
 
     def __enter__(self) -> AtomicBatch:
         return self
@@ -42,15 +48,17 @@ class AtomicBatch:
         self.abort()
 
     def stage(self, target: Path, write: Callable[[Path], None]) -> None:
-        tmp = tmp_name(target)
+        tmp: Path | None = None
         try:
             self._make_folder(target.parent)
+            tmp = self.owner.tmp_name(target)
             write(tmp)
             if not tmp.exists():
                 raise WriteError(f"could not write {target}: the engine produced no file")
             fsync_file(tmp)
         except BaseException as exc:
-            remove_path(tmp)
+            if tmp is not None:
+                remove_path(tmp)
             self.abort()
             if isinstance(exc, WriteError):  # the engine's own message names the file
                 raise WriteError(f"{exc}; nothing was changed") from exc
@@ -64,6 +72,12 @@ class AtomicBatch:
 
     def commit(self) -> list[Path]:
         """Publish every staged file, in staging order, or none of them."""
+        try:
+            return self._commit()
+        finally:
+            self.owner.release()  # renamed, removed, or owned by a journal now
+
+    def _commit(self) -> list[Path]:
         if not self.staged:
             return []
         staged = list(self.staged)
@@ -74,7 +88,7 @@ class AtomicBatch:
                 refuse_folders([t for _, t in staged])
                 self.staged.clear()  # from here the journal owns the temporary files
                 try:
-                    commit(self.run_id, staged)
+                    commit(self.run_id, staged, self.owner)
                 except BaseException:
                     self.staged = [(tmp, t) for tmp, t in staged if tmp.exists()]
                     raise
@@ -104,6 +118,7 @@ class AtomicBatch:
         for tmp, _ in self.staged:
             remove_path(tmp)
         self.staged.clear()
+        self.owner.release()  # before the folders: its lock files are in them
         for folder in reversed(self.created):
             with contextlib.suppress(OSError):  # not empty (another run's files): leave it
                 folder.rmdir()

@@ -38,6 +38,8 @@ def _scan(function: str, args: list[exp.Expression]) -> exp.Select:
 
 
 _NO_NULL = "\x1fmeshc:no-null\x1f"
+# read_csv's strict_mode (DuckDB 1.2+; older versions have no such option and no such strictness)
+_HAS_STRICT_MODE = tuple(int(p) for p in duckdb.__version__.split(".")[:2]) >= (1, 2)
 
 
 def read(
@@ -96,6 +98,10 @@ def _csv_query(path: str, names: Sequence[str], delimiter: str, header: bool) ->
         # contract's null_values, so give the reader a null string no file contains.
         _param("nullstr", sb.string(_NO_NULL)),
     ]
+    if _HAS_STRICT_MODE:
+        # sourcespec has already checked the structure by meshc's rules; DuckDB's strict mode
+        # would refuse more (a file mixing LF and CRLF endings, which every engine reads)
+        args.append(_param("strict_mode", exp.false()))
     if names:
         args.append(_param("names", exp.Array(expressions=[sb.string(n) for n in names])))
     return _scan("read_csv", args)

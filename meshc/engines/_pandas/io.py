@@ -96,7 +96,7 @@ def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
     fmt = fmt.lower()
     try:
         if fmt == "parquet":
-            pq.write_table(table, str(path))
+            _write_parquet(table, path)
         elif fmt == "csv":
             pacsv.write_csv(_flatten(table, temporal_as_text=False), str(path))
         elif fmt in ("json", "ndjson"):
@@ -105,6 +105,36 @@ def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
             raise WriteError(f"unsupported output format '{fmt}' (parquet, csv, json)")
     except (OSError, pa.ArrowException) as exc:
         raise WriteError(f"cannot write {path}: {exc}") from exc
+
+
+# Rows cast from dictionary to plain text at a time: bounds the write's copy of the rule text.
+_BATCH_ROWS = 4096
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    """Dictionary text (the reasons' rule and message, held once per rule in memory) is written
+    as plain strings, the documented layout every engine writes (docs/semantics.md); cast one
+    batch at a time, and Parquet's own dictionary encoding keeps the file small."""
+    schema = pa.schema([f.with_type(plain_type(f.type)) for f in table.schema])
+    if schema == table.schema:
+        pq.write_table(table, str(path))
+        return
+    with pq.ParquetWriter(str(path), schema) as writer:
+        for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+            writer.write_batch(batch.cast(schema))
+
+
+def plain_type(kind: pa.DataType) -> pa.DataType:
+    """`kind` with every dictionary replaced by its value type (nested ones included)."""
+    if pa.types.is_dictionary(kind):
+        return plain_type(kind.value_type)
+    if pa.types.is_list(kind):
+        return pa.list_(kind.value_field.with_type(plain_type(kind.value_type)))
+    if pa.types.is_large_list(kind):
+        return pa.large_list(kind.value_field.with_type(plain_type(kind.value_type)))
+    if pa.types.is_struct(kind):
+        return pa.struct([f.with_type(plain_type(f.type)) for f in kind])
+    return kind
 
 
 def _flatten(table: pa.Table, temporal_as_text: bool) -> pa.Table:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 
 from meshc.engines import sourcespec
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
 
 TEXT_FORMATS = ("csv", "json", "ndjson")
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Set on frames read from a text source, whose string columns are subject to null_values;
 # Parquet strings are stored values and keep '' as ''.
 TEXT_SOURCE_ATTR = "_meshc_text_source"
@@ -79,11 +82,11 @@ def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:
     fmt = (fmt or "parquet").lower()
     if fmt == "parquet" and isinstance(frame, pl.LazyFrame):
         try:  # streamed: a lazy frame is never collected just to be written
-            frame.sink_parquet(path, engine="streaming")
+            plain_strings(frame).sink_parquet(path, engine="streaming")
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise WriteError(f"cannot write {path}: {exc}") from exc
         return
-    data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    data = plain_strings(frame.collect() if isinstance(frame, pl.LazyFrame) else frame)
     try:
         if fmt == "parquet":
             data.write_parquet(path)
@@ -95,6 +98,25 @@ def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:
             raise WriteError(f"unknown output format '{fmt}' (choose parquet, csv or json)")
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise WriteError(f"cannot write {path}: {exc}") from exc
+
+
+def plain_strings(frame: FrameT) -> FrameT:
+    """Categorical text (the reasons' rule and message, held once per rule in memory) cast back
+    to String, so every engine writes the documented layout (docs/semantics.md); a lazy cast,
+    so a streamed write stays streamed, and Parquet's dictionary encoding keeps the file small."""
+    schema = frame.collect_schema()
+    casts = [pl.col(n).cast(_plain(t)) for n, t in schema.items() if _plain(t) != t]
+    return frame.with_columns(casts) if casts else frame
+
+
+def _plain(dtype: pl.DataType | DataTypeClass) -> pl.DataType | DataTypeClass:
+    if isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return pl.String()
+    if isinstance(dtype, pl.List):
+        return pl.List(_plain(dtype.inner))
+    if isinstance(dtype, pl.Struct):
+        return pl.Struct({f.name: _plain(f.dtype) for f in dtype.fields})
+    return dtype
 
 
 def _csv_timestamps(data: pl.DataFrame) -> pl.DataFrame:

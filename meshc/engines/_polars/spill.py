@@ -3,17 +3,21 @@
 `PolarsEngine.validate_streaming` writes the valid rows and the quarantine into a fresh temporary
 directory (under TMPDIR) and returns lazy scans of those files. The directory lives as long as a
 frame reading from it does (masked frames built on a scan carry it along) and is removed when the
-last one is garbage-collected, or at exit (SIGTERM included: the CLI turns it into an exit). Its
-name `meshc-spill-<pid>-*` names the owner, so a folder left by a killed process (SIGKILL) is
-removed by the next streamed validation; a live process's folder is never touched. Writing an
-unmodified scan to Parquet hard-links (or, across file systems, copies) the spilled file instead of
-decoding and re-encoding it.
+last one is garbage-collected, or at exit (SIGTERM included: the CLI turns it into an exit).
+
+Its owner holds `fcntl.flock` on `.owner.lock` inside it for the directory's whole life (the lock
+is taken under a hidden name, then the directory is renamed to `meshc-spill-<pid>-<random>`), so
+a folder left by a killed process (SIGKILL: the kernel released its lock) is removed by the next
+streamed validation, and a live process's folder is never touched, whatever PID namespace it runs
+in (the pid in the name is for people only). A folder without a lock file (an older meshc, no
+`fcntl`) is removed once it is older than `commit.OWNER_GRACE_SECONDS`. Writing an unmodified
+scan to Parquet hard-links (or, across file systems, copies) the spilled file instead of decoding
+and re-encoding it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import weakref
@@ -21,10 +25,12 @@ from pathlib import Path
 
 import polars as pl
 
+from meshc.runner.commit import hold_owner_lock, new_token, older_than_grace, owner_gone
+
 _KEEP_ALIVE = "_meshc_spill"  # the SpillDir a frame reads from
 _FILE = "_meshc_spill_file"  # set only on the unmodified scan of one spilled file
 _PREFIX = "meshc-spill-"
-_OWNED = re.compile(rf"^{_PREFIX}(\d+)-")
+_LOCK = ".owner.lock"
 
 
 class SpillDir:
@@ -32,8 +38,15 @@ class SpillDir:
 
     def __init__(self) -> None:
         sweep_stale()
-        self.path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
-        weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f".{_PREFIX}new-"))  # not swept while unlocked
+        try:
+            fd = hold_owner_lock(fresh / _LOCK)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        self.path = fresh.with_name(f"{_PREFIX}{new_token()}")
+        os.rename(fresh, self.path)
+        weakref.finalize(self, _remove, self.path, fd)
 
     def scan(self, name: str) -> pl.LazyFrame:
         frame = pl.scan_parquet(self.path / name)
@@ -42,14 +55,19 @@ class SpillDir:
         return frame
 
 
-def sweep_stale(folder: Path | None = None) -> None:
-    """Remove spill folders of processes that no longer exist (killed before their cleanup)."""
-    from meshc.runner.commit import pid_alive
+def _remove(path: Path, lock_fd: int) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    os.close(lock_fd)  # only once the folder is gone
 
+
+def sweep_stale(folder: Path | None = None) -> None:
+    """Remove spill folders whose owner has finished (killed before its cleanup)."""
     base = folder or Path(tempfile.gettempdir())
     for entry in base.glob(f"{_PREFIX}*"):
-        match = _OWNED.match(entry.name)
-        if match and entry.is_dir() and not pid_alive(int(match.group(1))):
+        if entry.is_dir() and not entry.is_symlink() and owner_gone(entry / _LOCK, entry):
+            shutil.rmtree(entry, ignore_errors=True)
+    for entry in base.glob(f".{_PREFIX}new-*"):  # killed before its rename: only age tells
+        if entry.is_dir() and older_than_grace(entry):
             shutil.rmtree(entry, ignore_errors=True)
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from meshc.engines._polars.cast import UTC, cast_column
-from meshc.engines._polars.io import TEXT_SOURCE_ATTR
+from meshc.engines._polars.io import TEXT_SOURCE_ATTR, plain_strings
 from meshc.engines._polars.translate import Translator, unsupported
 from meshc.engines.base import (
     REASON_FIELDS,
@@ -121,9 +121,9 @@ def validate_to_files(
         base.filter(~pl.col(QUARANTINED))
         .select(_valid_columns(layout, plan))
         .sink_parquet(valid_path, lazy=True),
-        base.filter(pl.col(QUARANTINED))
-        .select(_quarantine_columns(layout, plan))
-        .sink_parquet(quarantine_path, lazy=True),
+        plain_strings(
+            base.filter(pl.col(QUARANTINED)).select(_quarantine_columns(layout, plan))
+        ).sink_parquet(quarantine_path, lazy=True),  # the file the runner publishes as written
         flags.sink_ipc(flags_path, lazy=True),
     ]
     _collect_all(sinks, engine="streaming")

@@ -73,6 +73,11 @@ def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> D
     """An explicit all-string schema from the header line: no inference, casting is ours."""
     names = _csv_header(path, delimiter, header)
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
+    if sourcespec.mixes_line_endings(path):
+        # Spark's reader takes the line ending from the first line and keeps the other's CR in
+        # the last value; Arrow's (sourcespec) reads both, on the driver (such files are rare)
+        table = sourcespec.read_csv_text(path, delimiter=delimiter, header=header)
+        return spark.createDataFrame(table.rename_columns(names).to_pylist(), schema=schema)
     frame = (
         spark.read.schema(schema)
         .option("header", header)

@@ -84,3 +84,19 @@ def test_the_library_applies_the_policy_rule_given_the_mesh(project: Path) -> No
     )
     result = processor.run_source(write=False)
     assert [r["failures"] for r in _policy_rules(result.report)] == [1]
+
+
+def test_a_warn_policy_rule_is_reported_as_warn_with_its_rule_text(project: Path) -> None:
+    """Run-time injected checks keep their declared severity and rule text in the report (they
+    were all reported as `error` with the id as the rule)."""
+    from meshc.mesh.project import load_project
+    from meshc.runner.processor import DataProcessor
+
+    mesh = load_project(project / "mesh.yaml")
+    result = DataProcessor(
+        "contracts/sales/orders.yaml", root=project / "lakehouse", mesh=mesh
+    ).run_source(write=False)
+    [entry] = [r for r in result.report["rules"] if r["id"] == POLICY_RULE]
+    assert entry["severity"] == "warn"
+    assert entry["rule"] != POLICY_RULE and "amount" in entry["rule"]
+    assert entry["failures"] == 1

@@ -293,7 +293,12 @@ class DataProcessor:
             result.lineage = self._record_lineage(batch, result, inputs, now, finished)
         batch.commit()  # outputs, then run record, then latest.json: all or nothing
         result.report = build_report(
-            result, self.compiled, self.engine, source, elapsed=time.perf_counter() - started
+            result,
+            self.compiled,
+            self.engine,
+            source,
+            elapsed=time.perf_counter() - started,
+            injected=plan.checks,
         )
         result.report["validator"] = self.validator or "native"
         if self.validator:

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 from meshc.engines.base import REASONS
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from meshc.engines.base import Engine
-    from meshc.rules.checks import CompiledContract
+    from meshc.rules.checks import CompiledContract, RowCheck
     from meshc.runner.processor import RunResult
 
 REPORT_VERSION = 1
@@ -17,14 +19,24 @@ SAMPLE_ROWS = 5
 
 
 def build_report(
-    result: RunResult, compiled: CompiledContract, engine: Engine, source: str, elapsed: float
+    result: RunResult,
+    compiled: CompiledContract,
+    engine: Engine,
+    source: str,
+    elapsed: float,
+    injected: Sequence[RowCheck] = (),
 ) -> dict[str, Any]:
+    """`injected`: the checks added at run time (policies, foreign keys); they are reported with
+    their own rule text and severity, like the contract's."""
     contract = result.contract
     rules = [
         _rule_entry(result, c.id, c.rule, c.severity, type(c).__name__) for c in compiled.row_checks
     ]
     known = {r["id"] for r in rules}
-    rules += [  # cast failures and checks injected at run time (policies, foreign keys)
+    extra = {c.id: c for c in injected if c.id not in known}
+    rules += [_rule_entry(result, c.id, c.rule, c.severity, "Injected") for c in extra.values()]
+    known |= set(extra)
+    rules += [  # cast failures
         {
             "id": rule_id,
             "rule": "type" if rule_id.endswith(".type") else rule_id,

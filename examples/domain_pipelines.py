@@ -24,7 +24,7 @@ from meshc import DataProcessor  # noqa: E402
 from meshc.checking import run_check  # noqa: E402
 from meshc.governance import injected_checks  # noqa: E402
 from meshc.mesh.project import load_project  # noqa: E402
-from meshc.mesh.run import ProductStatus, run_mesh  # noqa: E402
+from meshc.mesh.run import ProductStatus, close_results, run_mesh  # noqa: E402
 
 ENGINES = {"crm": "spark", "finance": "duckdb", "hr": "polars", "sales": "polars", "gold": "duckdb"}
 
@@ -98,8 +98,10 @@ def main() -> int:
     crm_view(statuses)
     finance_view(statuses)
     hr_view(statuses)
+    ok = all(s.trust in ("trusted", "degraded") for s in statuses.values())
+    close_results(statuses.values())  # releases the DuckDB connections behind the results
     seed_example(root)
-    return 0 if all(s.trust in ("trusted", "degraded") for s in statuses.values()) else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ if TYPE_CHECKING:  # re-exported lazily through __getattr__ (see _LAZY)
     from meshc.contract import Contract  # noqa: F401
     from meshc.loader import load_contract, loads_contract  # noqa: F401
     from meshc.rules.compiler import compile_contract  # noqa: F401
-    from meshc.runner.processor import DataProcessor, RunResult  # noqa: F401
+    from meshc.runner.processor import DataProcessor  # noqa: F401
+    from meshc.runner.result import RunResult  # noqa: F401
 
 _LAZY = {
     "Contract": "meshc.contract",
@@ -21,7 +22,7 @@ _LAZY = {
     "loads_contract": "meshc.loader",
     "compile_contract": "meshc.rules.compiler",
     "DataProcessor": "meshc.runner.processor",
-    "RunResult": "meshc.runner.processor",
+    "RunResult": "meshc.runner.result",
     "infer_contract": "meshc.bootstrap",
 }
 

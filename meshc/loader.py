@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from meshc import partial_check, schema_validation
 from meshc.contract import (
@@ -31,6 +31,9 @@ from meshc.located_yaml import Locator, load_yaml_file, load_yaml_text
 from meshc.target_paths import RUN_TIME_CODES, target_problems
 from meshc.types import Kind, LogicalType, UnknownType, parse_type
 
+if TYPE_CHECKING:
+    from meshc.rules.checks import CompiledContract
+
 _FORMATS = {
     ".csv": "csv",
     ".parquet": "parquet",
@@ -39,6 +42,12 @@ _FORMATS = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
 }
+
+
+class _Loaded(NamedTuple):
+    contract: Contract | None
+    compiled: CompiledContract | None  # None unless the rules were compiled without problems
+    diagnostics: list[Diagnostic]
 
 
 def load_contract(path: str | Path, *, compile_rules: bool = True) -> Contract:
@@ -50,14 +59,32 @@ def load_contract(path: str | Path, *, compile_rules: bool = True) -> Contract:
     return contract
 
 
+def load_compiled(path: str | Path) -> CompiledContract:
+    """Load, validate and compile one contract file, keeping the compiled rules: what the runner
+    uses, so that a run compiles its contract once. Raise on any problem."""
+    data, locator = load_yaml_file(path)
+    return _compiled_or_raise(_load(data, locator, compile_rules=True))
+
+
 def loads_contract(text: str, path: str = "<memory>") -> Contract:
     """Like load_contract, from YAML text."""
     data, locator = load_yaml_text(text, path)
-    contract, diagnostics = _from_data(data, locator, compile_rules=True)
+    contract, _, diagnostics = _load(data, locator, compile_rules=True)
     errors = _blocking(diagnostics)
     if errors or contract is None:
         raise ContractError(errors or diagnostics)
     return contract
+
+
+def _compiled_or_raise(loaded: _Loaded) -> CompiledContract:
+    errors = _blocking(loaded.diagnostics)
+    if errors or loaded.contract is None:
+        raise ContractError(errors or loaded.diagnostics)
+    if loaded.compiled is None:  # model warnings skip the rules in `check`; a run needs them
+        from meshc.rules.compiler import compile_contract
+
+        return compile_contract(loaded.contract)
+    return loaded.compiled
 
 
 def _blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -73,21 +100,24 @@ def collect_contract(
         data, locator = load_yaml_file(path)
     except ContractError as exc:
         return None, list(exc.diagnostics)
-    return _from_data(data, locator, compile_rules=compile_rules)
+    loaded = _load(data, locator, compile_rules=compile_rules)
+    return loaded.contract, loaded.diagnostics
 
 
-def _from_data(
-    data: Any, locator: Locator, *, compile_rules: bool
-) -> tuple[Contract | None, list[Diagnostic]]:
+def _load(data: Any, locator: Locator, *, compile_rules: bool) -> _Loaded:
     if not isinstance(data, dict):
-        return None, [
-            locator.diagnostic(
-                "MC003",
-                "a contract must be a YAML mapping with 'info' and 'model' sections",
-                (),
-                hint="see the seed example in docs/contract-reference.md",
-            )
-        ]
+        diagnostic = locator.diagnostic(
+            "MC003",
+            "a contract must be a YAML mapping with 'info' and 'model' sections",
+            (),
+            hint="see the seed example in docs/contract-reference.md",
+        )
+        return _Loaded(None, None, [diagnostic])
+    from meshc.odcs.detect import odcs_diagnostic  # a dict look-up: no ODCS package
+
+    odcs = odcs_diagnostic(data, locator)  # an ODCS file: one MC009, not an MC101 per ODCS key
+    if odcs is not None:
+        return _Loaded(None, None, [odcs])
     diagnostics = schema_validation.validate(data, locator)
     targets = target_problems(data, locator)  # never blocks the model: see meshc.target_paths
     if diagnostics:
@@ -97,16 +127,18 @@ def _from_data(
         diagnostics.extend(partial_check.field_problems(data, locator))
         if compile_rules:
             diagnostics.extend(partial_check.rule_problems(data, locator))
-        return None, diagnostics + targets
+        return _Loaded(None, None, diagnostics + targets)
     contract, problems = build_contract(data, locator)
     diagnostics.extend(problems)
     if contract is None and compile_rules:  # a bad field must not hide the rules' problems
         diagnostics.extend(partial_check.rule_problems(data, locator))
+    compiled = None
     if contract is not None and compile_rules and not problems:
-        from meshc.rules.compiler import compile_contract_diagnostics
+        from meshc.rules.compiler import compile_with_diagnostics
 
-        diagnostics.extend(compile_contract_diagnostics(contract))
-    return contract, diagnostics + targets
+        compiled, rule_problems = compile_with_diagnostics(contract)
+        diagnostics.extend(rule_problems)
+    return _Loaded(contract, compiled, diagnostics + targets)
 
 
 def _model_problems(data: dict[str, Any], loc: Locator) -> list[Diagnostic]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick start: set up meshc (base install only: Polars, the embedded default) and run the
+# Quick start: set up meshc (meshc[polars]: Polars, the embedded default engine) and run the
 # multi-domain example mesh end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,5 +3,6 @@
 # (Spark runs for real in local mode; Java 17 must be on the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh  # Debian packages the tests need (chromium), installed when root
 bash scripts/setup.sh dev
 exec .venv/bin/python -m pytest "$@"

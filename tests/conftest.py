@@ -2,12 +2,31 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engines",
+        default="all",
+        help="engines the engine suite (tests/engines) runs on, comma-separated, e.g. "
+        "--engines polars,duckdb (default: all registered engines; Spark cases also carry the "
+        "`spark` marker, so -m 'not spark' still leaves them out)",
+    )
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[object]:
+    """meshc's own shared local Spark session, started once for every Spark test."""
+    from meshc.engines._spark.session import get_session
+
+    yield get_session()
 
 
 def run_meshc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -79,6 +79,56 @@ def test_no_private_engine_imports_outside_engines() -> None:
     )
 
 
+# Public modules of meshc/engines/ that may import an engine's private package, and why. Anything
+# else public (base, sql*, textcast, spec...) is the shared layer the engines build on: it must not
+# depend on one engine (that would be layering backwards, as sql_generator once did on _duckdb).
+PUBLIC_ENGINE_FACADES = {
+    # loads every engine by its module name: how engines are found (lazily)
+    "meshc/engines/registry.py",
+    # re-exports the Polars engine's reader and casts for `meshc init` (one engine by design)
+    "meshc/engines/profiling.py",
+    # runs a gold transform on an engine's own connection/session (DuckDB's connect, Spark's
+    # shared session), imported lazily inside each runner
+    "meshc/engines/select.py",
+}
+
+
+def layering_violations(root: Path = PACKAGE) -> list[str]:
+    """`file:line: module` for every import of meshc.engines._<x> by a public module of
+    meshc/engines/ (a file directly in it) that is not a declared facade."""
+    found: dict[tuple[str, int], str] = {}
+    for path in sorted((root / "engines").glob("*.py")):
+        name = str(path.relative_to(root.parent))
+        if name in PUBLIC_ENGINE_FACADES:
+            continue
+        for line, module in _imports(path, root):
+            if _is_private_engine(module):
+                found.setdefault((name, line), module)
+    return [f"{file}:{line}: {module}" for (file, line), module in sorted(found.items())]
+
+
+def test_public_engine_modules_do_not_import_private_engines() -> None:
+    """The shared layer (the SQL generator, its dialects and trees, the cast spec...) sits below
+    the engines: `_duckdb` imports `sql_trees`, never the reverse."""
+    violations = layering_violations()
+    assert not violations, (
+        "these public modules of meshc/engines/ import an engine's private package; move what "
+        "they need into a public module (or declare a facade in PUBLIC_ENGINE_FACADES):\n"
+        + "\n".join(violations)
+    )
+
+
+def test_the_layering_walk_sees_a_public_module_importing_an_engine(tmp_path: Path) -> None:
+    pkg = tmp_path / "meshc"
+    (pkg / "engines" / "_duckdb").mkdir(parents=True)
+    (pkg / "engines" / "sql_generator.py").write_text(
+        "from meshc.engines._duckdb import sqlbuild\nfrom meshc.engines import sql_trees\n"
+    )
+    (pkg / "engines" / "registry.py").write_text("import meshc.engines._duckdb.engine\n")
+    (pkg / "engines" / "_duckdb" / "cast.py").write_text("from meshc.engines import sql_trees\n")
+    assert layering_violations(pkg) == ["meshc/engines/sql_generator.py:1: meshc.engines._duckdb"]
+
+
 def test_the_walk_sees_every_import_form(tmp_path: Path) -> None:
     """The checker itself: absolute, from-package, relative and import_module forms are caught;
     public engine modules and the engines' own packages are not."""

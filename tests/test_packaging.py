@@ -37,3 +37,21 @@ def test_wheel_contains_schemas_and_entry_point(tmp_path: Path) -> None:
         assert f"meshc/schemas/{schema}.schema.json" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "meshc = meshc.cli.app:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_base_install_is_check_only_and_every_engine_names_an_extra() -> None:
+    """`pip install meshc` is the pre-commit hook's environment (no dataframe engine); the extra
+    the engine registry names in its install hint exists, and the setup script installs one."""
+    from meshc.engines.registry import ENGINES
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = " ".join(project["dependencies"])
+    for heavy in ("polars", "pyarrow", "pandas", "duckdb", "pyspark", "openlineage"):
+        assert heavy not in base, heavy
+    extras = project["optional-dependencies"]
+    for name, entry in ENGINES.items():
+        assert entry.extra in extras, name
+        assert any(entry.library in req for req in extras[entry.extra]), name
+    assert 'extras="${1:-polars}"' in (ROOT / "scripts/setup.sh").read_text()

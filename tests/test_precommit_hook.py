@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,3 +53,128 @@ def test_hook_runs_through_pre_commit(tmp_path: Path) -> None:
     passed = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+
+
+# -- the README's snippet, against a tag of this repository --------------------------------------
+README_URL = "https://github.com/meshc/meshc"
+GIT_AUTHOR = ["-c", "user.name=meshc-test", "-c", "user.email=test@example.invalid"]
+
+
+def _readme_snippet() -> str:
+    """The first YAML block of the README's pre-commit section, verbatim."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Pre-commit") :]
+    match = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert match is not None, "README.md: no yaml block in the pre-commit section"
+    return match.group(1)
+
+
+def _version() -> str:
+    match = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert match is not None
+    return match.group(1)
+
+
+def _release_clone(tmp_path: Path, tag: str) -> Path:
+    """A clone of this repository whose `tag` names what the working tree holds now: the
+    uncommitted changes are committed in the clone, and the tag is created there when it is
+    missing (or moved onto that commit). The repository itself is not touched."""
+    clone = tmp_path / "meshc"
+    _git(tmp_path, "clone", "-q", str(ROOT), str(clone))
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source, target = ROOT / name, clone / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        elif target.exists() and not source.exists():
+            target.unlink()
+    _git(clone, "add", "-A")
+    changed = subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=clone).returncode != 0
+    if changed:
+        _git(clone, *GIT_AUTHOR, "commit", "-q", "-m", "working tree")
+    has_tag = subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/tags/{tag}"], cwd=clone)
+    if changed or has_tag.returncode != 0:
+        _git(clone, "tag", "-f", tag)
+    return clone
+
+
+def _hook_lines(output: str) -> dict[str, str]:
+    """pre-commit's summary: hook name -> Passed / Failed."""
+    return {
+        m.group(1).strip(): m.group(2)
+        for m in re.finditer(r"^(.+?)\.{3,}(Passed|Failed|Skipped)", output, re.M)
+    }
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is required for pre-commit")
+def test_readme_snippet_runs_both_hooks_at_the_release_tag(tmp_path: Path) -> None:
+    snippet = _readme_snippet()
+    tag = f"v{_version()}"
+    assert re.search(r"^\s*rev: (\S+)$", snippet, re.M)[1] == tag  # type: ignore[index]
+    assert README_URL in snippet
+    clone = _release_clone(tmp_path, tag)
+
+    project = tmp_path / "project"
+    (project / "contracts").mkdir(parents=True)
+    _git(project, "init", "-q")
+    (project / ".pre-commit-config.yaml").write_text(snippet.replace(README_URL, str(clone)))
+    contract = project / "contracts" / "orders.yaml"
+    shutil.copy(FIXTURES / "seed_orders.yaml", contract)
+    _git(project, "add", ".")
+    _git(project, *GIT_AUTHOR, "commit", "-q", "-m", "contracts")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+
+    def pre_commit() -> subprocess.CompletedProcess[str]:
+        _git(project, "add", ".")
+        cmd = [sys.executable, "-m", "pre_commit", "run", "--files", "contracts/orders.yaml"]
+        return subprocess.run(
+            cmd, cwd=project, capture_output=True, text=True, env=env, timeout=900
+        )
+
+    good = pre_commit()
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert set(_hook_lines(good.stdout).values()) == {"Passed"}
+    assert len(_hook_lines(good.stdout)) == 2
+
+    # a breaking change without a major bump: only the breaking-change hook refuses it
+    text = contract.read_text()
+    contract.write_text(text.replace("    - {name: order_date, type: date}\n", ""))
+    breaking = pre_commit()
+    assert breaking.returncode == 1, breaking.stdout + breaking.stderr
+    assert sorted(_hook_lines(breaking.stdout).values()) == ["Failed", "Passed"]
+    assert "contracts/orders.yaml:3:3: MC502" in breaking.stdout
+    assert "field 'order_date': field_removed" in breaking.stdout
+
+    # an invalid contract: both refuse it, with the located message
+    shutil.copy(FIXTURES / "five_problems.yaml", contract)
+    bad = pre_commit()
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "contracts/orders.yaml:5:34: MC201" in bad.stdout
+
+    # the hook environment has no dataframe engine: a run names the extra to install
+    (meshc,) = (tmp_path / "cache").glob("repo*/py_env-*/bin/meshc")
+    for missing in ("polars", "pyarrow", "openlineage"):
+        probe = [str(meshc.with_name("python")), "-c", f"import {missing}"]
+        assert subprocess.run(probe, capture_output=True).returncode != 0, missing
+    shutil.copy(FIXTURES / "seed_orders.yaml", contract)
+    (project / "orders.csv").write_text("order_id,order_amount,order_date,order_status\n")
+    run = subprocess.run(
+        [str(meshc), "run", "-c", "contracts/orders.yaml", "--source", "orders.csv"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "pip install 'meshc[polars]'" in run.stderr and "Traceback" not in run.stderr

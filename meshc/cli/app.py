@@ -44,7 +44,9 @@ def _register() -> None:
         check_cmd,
         compile_cmd,
         diff_cmd,
+        docs_cmd,
         mesh_cmd,
+        odcs_cmd,
         registry_cmd,
         run_cmd,
         schema_cmd,
@@ -56,8 +58,10 @@ def _register() -> None:
         compile_cmd,
         diff_cmd,
         mesh_cmd,
+        docs_cmd,
         registry_cmd,
         bootstrap_cmd,
+        odcs_cmd,
         schema_cmd,
     ):
         module.register(app)

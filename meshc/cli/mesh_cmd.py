@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+from meshc.cli import spark_options
+from meshc.cli.run_cmd import RunFormat
+
+if TYPE_CHECKING:
+    from meshc.mesh.run import ProductStatus
 
 
 def register(app: typer.Typer) -> None:
@@ -19,11 +26,29 @@ def register(app: typer.Typer) -> None:
             help="Run every domain on this engine \\[default: each domain's default_engine].",
         ),
         root: Path = typer.Option(None, "--root", help="Lakehouse root \\[default: mesh.yaml's]."),
+        fmt: RunFormat = typer.Option(
+            RunFormat.text,
+            "--format",
+            "-f",
+            help="text, json, junit, github (annotations) or markdown (a job summary, also "
+            "appended to $GITHUB_STEP_SUMMARY).",
+        ),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress lines on stderr."),
+        spark_master: str = typer.Option(None, "--spark-master", help=spark_options.MASTER_HELP),
+        spark_conf: list[str] = typer.Option(None, "--spark-conf", help=spark_options.CONF_HELP),
     ) -> None:
         """Run every contract of the mesh in dependency order and print the data-product table.
         Exit 1 when a data product failed, 2 on errors, 143 on SIGTERM."""
-        statuses = run_project(project, engine, root)
-        raise typer.Exit(0 if all(s.trust in ("trusted", "degraded") for s in statuses) else 1)
+        statuses = run_project(
+            project,
+            engine,
+            root,
+            fmt=fmt.value,
+            quiet=quiet,
+            spark_master=spark_master,
+            spark_conf=spark_conf,
+        )
+        raise mesh_exit(statuses)
 
     @app.command("graph")
     def graph(
@@ -93,24 +118,43 @@ def _contracts(paths: list[str]):
     return result.contracts
 
 
-def run_project(project: Path, engine: str | None, root: Path | None):
-    from meshc.cli.mesh_render import render_products
-    from meshc.cli.output import stderr
+def run_project(
+    project: Path,
+    engine: str | None,
+    root: Path | None,
+    *,
+    fmt: str = "text",
+    quiet: bool = False,
+    spark_master: str | None = None,
+    spark_conf: list[str] | None = None,
+):
+    from meshc.cli.mesh_render import emit_mesh
+    from meshc.cli.output import progress_reporter
     from meshc.engines.registry import DEFAULT_ENGINE
     from meshc.mesh.project import load_project
     from meshc.mesh.run import run_mesh
 
     proj = load_project(project)
+    spark_options.configure_spark(spark_master, spark_conf, proj.spark)
     contracts = _contracts(proj.contract_dirs())
     engines = {} if engine else proj.engines
-    with stderr().status("meshc mesh: starting") as status:
+    with progress_reporter("meshc mesh", quiet) as progress:
         statuses = run_mesh(
             contracts,
             engines=engines,
             default_engine=engine or DEFAULT_ENGINE,
             root=root or proj.root,
-            progress=lambda m: status.update(f"meshc mesh: {m}"),
+            progress=progress,
             mesh=proj,
         )
-    render_products(statuses, title=f"{proj.name}: data products")
+    emit_mesh(statuses, fmt, title=f"{proj.name}: data products")
     return statuses
+
+
+def mesh_exit(statuses: list[ProductStatus]) -> typer.Exit:
+    """The command's exit once the table is printed: releases the engines behind the results (a
+    DuckDB connection each) first, since a command reads nothing more from them."""
+    from meshc.mesh.run import close_results
+
+    close_results(statuses)
+    return typer.Exit(0 if all(s.trust in ("trusted", "degraded") for s in statuses) else 1)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
+from pathlib import Path
+from typing import Any
 
 from meshc.diagnostics import Diagnostic, Severity, sort_key
 
@@ -25,6 +30,70 @@ def stderr():
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+# A console that is not a terminal (a CI log, a pipe, a file) never wraps: tables keep their full
+# width and rule ids and paths stay whole, whatever $COLUMNS says.
+UNWRAPPED_WIDTH = 100_000
+
+
+def report_console() -> Any:
+    """stdout for reports: the terminal's width on a TTY, unwrapped plain text otherwise."""
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    if console.is_terminal:
+        return console
+    return Console(highlight=False, soft_wrap=True, width=UNWRAPPED_WIDTH, no_color=True)
+
+
+def table_box(console: Any) -> Any:
+    """Box characters on a terminal, plain ASCII in logs."""
+    from rich import box
+
+    return box.HEAVY_HEAD if console.is_terminal else box.ASCII
+
+
+@contextlib.contextmanager
+def progress_reporter(label: str, quiet: bool = False) -> Iterator[Callable[[str], None]]:
+    """The runner's progress callback (meshc.runner.progress): a live status line on a terminal,
+    timestamped log lines on stderr otherwise (a long CI run shows where it is), nothing when
+    quiet."""
+    if quiet:
+        yield lambda _line: None
+        return
+    err = stderr()
+    if err.is_terminal:
+        from rich.markup import escape
+
+        with err.status(f"{label}: starting", spinner="dots") as status:
+            yield lambda line: status.update(f"{label}: {escape(line)}")
+        return
+    import typer
+
+    def log(line: str) -> None:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        typer.echo(f"{stamp} {label}: {line}", err=True)
+
+    yield log
+
+
+def append_step_summary(markdown: str) -> Path | None:
+    """Append to the GitHub Actions job summary when $GITHUB_STEP_SUMMARY names a file."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    try:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(markdown.rstrip("\n") + "\n\n")
+    except OSError as exc:  # the report is printed all the same; the run's verdict stands
+        import typer
+
+        why = exc.strerror or str(exc)
+        typer.echo(f"warning: cannot append the job summary to {target}: {why}", err=True)
+        return None
+    return path
 
 
 def render_diagnostics_text(diagnostics: Sequence[Diagnostic], files: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
+from meshc.cli import spark_options
 from meshc.engines.registry import DEFAULT_ENGINE, ENGINES
 
 
@@ -15,6 +17,8 @@ class RunFormat(str, Enum):
     text = "text"
     json = "json"
     junit = "junit"
+    github = "github"  # GitHub Actions annotations
+    markdown = "markdown"  # a job / pull-request summary (also appended to $GITHUB_STEP_SUMMARY)
 
 
 class Validator(str, Enum):
@@ -60,102 +64,120 @@ def local_mesh() -> MeshProject | None:
     return load_project(path)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("run")
-    def run(
-        contract: Path = typer.Option(None, "--contract", "-c", help="The contract YAML."),
-        run_all: bool = typer.Option(
-            False,
-            "--all",
-            help="Run every contract of the mesh (mesh.yaml) "
-            "in dependency order; same as `meshc mesh`.",
-        ),
-        source: str = typer.Option(
-            None,
-            "--source",
-            "-s",
-            help="File, directory or glob \\[default: the contract's source].",
-        ),
-        engine: EngineName = typer.Option(
-            None,
-            "--engine",
-            "-e",
-            help="Execution engine \\[default: polars; "
-            "with --all, each domain's engine from mesh.yaml].",
-        ),
-        output: Path = typer.Option(
-            None,
-            "--output",
-            "-o",
-            help="Valid rows file \\[default: <root>/<output.target>/data.parquet].",
-        ),
-        quarantine: Path = typer.Option(
-            None,
-            "--quarantine",
-            "-q",
-            help="Quarantine file \\[default: <root>/<quarantine.target>/data.parquet].",
-        ),
-        root: Path = typer.Option(
-            Path("lakehouse"), "--root", help="Lakehouse root for declared targets and run records."
-        ),
-        show_quarantine: bool = typer.Option(
-            False, "--show-quarantine", help="Print every quarantined row with its reasons."
-        ),
-        fmt: RunFormat = typer.Option(
-            RunFormat.text, "--format", "-f", help="Report format on stdout."
-        ),
-        fail_on: str = typer.Option(
-            None,
-            "--fail-on",
-            help="Exit 1 when the quarantined share exceeds this: any, 5%, 0.05, never.",
-        ),
-        no_write: bool = typer.Option(
-            False, "--no-write", help="Validate and report only; write nothing."
-        ),
-        validator: Validator = typer.Option(
-            None,
-            "--validator",
-            help="Judge rows with the compiled pandera schema (pandas, polars) or gx suite "
-            "(pandas, spark) instead of meshc's own expressions; rules the artifact cannot "
-            "express are judged natively and named in the report.",
-        ),
-    ) -> None:
-        """Validate a source: valid rows to the output, failing rows to the quarantine with reasons.
+def run(
+    contract: Path = typer.Option(None, "--contract", "-c", help="The contract YAML."),
+    run_all: bool = typer.Option(
+        False,
+        "--all",
+        help="Run every contract of the mesh (mesh.yaml) "
+        "in dependency order; same as `meshc mesh`.",
+    ),
+    source: str = typer.Option(
+        None,
+        "--source",
+        "-s",
+        help="File, directory or glob \\[default: the contract's source].",
+    ),
+    engine: EngineName = typer.Option(
+        None,
+        "--engine",
+        "-e",
+        help="Execution engine \\[default: polars; "
+        "with --all, each domain's engine from mesh.yaml].",
+    ),
+    output: Path = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Valid rows file \\[default: <root>/<output.target>/data.parquet].",
+    ),
+    quarantine: Path = typer.Option(
+        None,
+        "--quarantine",
+        "-q",
+        help="Quarantine file \\[default: <root>/<quarantine.target>/data.parquet].",
+    ),
+    root: Path = typer.Option(
+        Path("lakehouse"), "--root", help="Lakehouse root for declared targets and run records."
+    ),
+    show_quarantine: bool = typer.Option(
+        False, "--show-quarantine", help="Print quarantined rows with their reasons."
+    ),
+    limit: int = typer.Option(
+        20, "--limit", min=0, help="With --show-quarantine: print at most N rows (0: all)."
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="No progress lines on stderr (the report is still printed)."
+    ),
+    fmt: RunFormat = typer.Option(
+        RunFormat.text, "--format", "-f", help="Report format on stdout."
+    ),
+    fail_on: str = typer.Option(
+        None,
+        "--fail-on",
+        help="Exit 1 when the quarantined share exceeds this: any, 5%, 0.05, never.",
+    ),
+    no_write: bool = typer.Option(
+        False, "--no-write", help="Validate and report only; write nothing."
+    ),
+    spark_master: str = typer.Option(None, "--spark-master", help=spark_options.MASTER_HELP),
+    spark_conf: list[str] = typer.Option(None, "--spark-conf", help=spark_options.CONF_HELP),
+    validator: Validator = typer.Option(
+        None,
+        "--validator",
+        help="Judge rows with the compiled pandera schema (pandas, polars) or gx suite "
+        "(pandas, spark) instead of meshc's own expressions; rules the artifact cannot "
+        "express are judged natively and named in the report.",
+    ),
+) -> None:
+    """Validate a source: valid rows to the output, failing rows to the quarantine with reasons.
 
-        Exit 0 ok; 1 when a dataset rule or a threshold (--fail-on, quality.max_quarantine_ratio)
-        fails; 2 on errors (bad contract, unreadable source, failed write; nothing is changed);
-        143 when stopped by SIGTERM (nothing is changed, or the whole new pair is in place)."""
-        from meshc.cli import run_render
-        from meshc.cli.output import stderr
-        from meshc.errors import ContractError, MeshcError
-        from meshc.runner.processor import DataProcessor
+    Exit 0 ok; 1 when a dataset rule or a threshold (--fail-on, quality.max_quarantine_ratio)
+    fails; 2 on errors (bad contract, unreadable source, failed write; nothing is changed);
+    143 when stopped by SIGTERM (nothing is changed, or the whole new pair is in place)."""
+    from meshc.cli import run_render
+    from meshc.cli.output import progress_reporter, stderr
+    from meshc.errors import ContractError, MeshcError
+    from meshc.runner.processor import DataProcessor
 
-        if run_all:
-            from meshc.cli.mesh_cmd import run_project
+    if run_all:
+        from meshc.cli.mesh_cmd import mesh_exit, run_project
 
-            if validator:
-                stderr().print("[red]error:[/red] --validator judges one contract; drop --all")
-                raise typer.Exit(2)
+        if validator:
+            stderr().print("[red]error:[/red] --validator judges one contract; drop --all")
+            raise typer.Exit(2)
 
-            statuses = run_project(
-                Path("mesh.yaml"),
-                engine.value if engine else None,
-                None if root == Path("lakehouse") else root,
-            )
-            raise typer.Exit(0 if all(s.trust in ("trusted", "degraded") for s in statuses) else 1)
-        if contract is None:
-            raise typer.BadParameter("give --contract C.yaml, or --all for the whole mesh")
-        threshold = parse_fail_on(fail_on)
-        err = stderr()
+        statuses = run_project(
+            Path("mesh.yaml"),
+            engine.value if engine else None,
+            None if root == Path("lakehouse") else root,
+            fmt=fmt.value,
+            quiet=quiet,
+            spark_master=spark_master,
+            spark_conf=spark_conf,
+        )
+        raise mesh_exit(statuses)
+    if contract is None:
+        raise typer.BadParameter("give --contract C.yaml, or --all for the whole mesh")
+    threshold = parse_fail_on(fail_on)
+    err = stderr()
+    # the processor's engine holds the result's frames (a DuckDB connection): closed on leaving,
+    # once the report (and --show-quarantine's rows) are printed, or on any error
+    with ExitStack() as held:
         try:
-            with err.status("meshc run: starting", spinner="dots") as status:
-                processor = DataProcessor(
-                    contract,
-                    engine.value if engine else DEFAULT_ENGINE,
-                    mesh=local_mesh(),
-                    root=root,
-                    progress=lambda msg: status.update(f"meshc run: {msg}"),
-                    validator=validator.value if validator else None,
+            with progress_reporter("meshc run", quiet) as progress:
+                mesh = local_mesh()
+                mesh_spark = mesh.spark if mesh else None
+                spark_options.configure_spark(spark_master, spark_conf, mesh_spark)
+                processor = held.enter_context(
+                    DataProcessor(
+                        contract,
+                        engine.value if engine else DEFAULT_ENGINE,
+                        mesh=mesh,
+                        root=root,
+                        progress=progress,
+                        validator=validator.value if validator else None,
+                    )
                 )
                 result = processor.run_source(
                     source, output=output, quarantine=quarantine, write=not no_write
@@ -170,21 +192,11 @@ def register(app: typer.Typer) -> None:
 
             err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(2) from None
-        report = result.report
-        if fmt is RunFormat.json:
-            typer.echo(run_render.render_json(report))
-        elif fmt is RunFormat.junit:
-            typer.echo(run_render.render_junit(report))
-        else:
-            rows = []
-            if show_quarantine:
-                from meshc.runner.report import sample_quarantine
+        code = run_render.emit_run(
+            result, fmt.value, fail_on=threshold, show_quarantine=show_quarantine, limit=limit
+        )
+    raise typer.Exit(code)
 
-                rows = sample_quarantine(
-                    processor.engine, result.quarantine, result.rows_quarantined
-                )
-            run_render.render_text(report, show_quarantine, rows)
-        over = threshold is not None and result.quarantine_ratio > threshold
-        if over:
-            err.print(f"[red]quarantined {result.quarantine_ratio:.2%} > --fail-on {fail_on}[/red]")
-        raise typer.Exit(0 if result.ok and not over else 1)
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -4,10 +4,12 @@
     artifacts.folder        # "<domain>/<name>"
     artifacts.files         # Artifact(name, text), deterministic text
     artifacts.gaps          # Gap(target, rule_id, reason): what a target cannot express
+    artifacts.targets       # every target, e.g. "pandera_polars", "gx_sql", "sql_duckdb"
 
-One module per target: pandera_emit (pandas, Polars, PySpark schemas), gx_emit (pandas, Spark,
-SQL suites), sql_emit (DuckDB and Spark validation queries), manifest. Nothing here imports
-pandera or Great Expectations; `runtime` is the module generated Pandera code imports.
+One module per target: pandera_emit (pandas, Polars, PySpark schemas, whose checks are written as
+engine code by polars_source / pandas_source), gx_emit (pandas, Spark, SQL suites), sql_emit
+(DuckDB and Spark validation queries), manifest. Nothing here imports pandera or Great
+Expectations, and what is emitted imports nothing of meshc.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class ContractArtifacts:
     folder: str
     files: tuple[Artifact, ...]
     gaps: tuple[Gap, ...]
+    targets: tuple[str, ...] = ()  # every target, so that one without gaps is counted too
 
 
 def emit_contract(
@@ -44,12 +47,26 @@ def emit_contract(
         files.append(Artifact(f"gx_{kind}.json", text))
         gaps.extend(found)
     for dialect in sql_emit.DIALECTS:
-        files.append(
-            Artifact(f"validation_{dialect}.sql", sql_emit.render_validation_sql(compiled, dialect))
-        )
+        text, found = sql_emit.emit_sql(compiled, dialect)
+        files.append(Artifact(f"validation_{dialect}.sql", text))
+        gaps.extend(found)
+        gaps.extend(_outside_the_query(compiled, f"sql_{dialect}"))
     ref = contract_ref or f"{info.domain}.{info.name}"
     files.append(Artifact(MANIFEST, render_manifest(ref, contract_text, files, gaps)))
-    return ContractArtifacts(f"{info.domain}/{info.name}", tuple(files), tuple(gaps))
+    targets = tuple(a.name.rsplit(".", 1)[0].replace("validation_", "sql_") for a in files[:-1])
+    return ContractArtifacts(f"{info.domain}/{info.name}", tuple(files), tuple(gaps), targets)
+
+
+def _outside_the_query(compiled: ck.CompiledContract, target: str) -> list[Gap]:
+    """The rules a validation query (row checks only) leaves to `meshc run`, so the manifest
+    lists every rule each artifact does not hold."""
+    gaps = [
+        Gap(target, c.id, "foreign keys need the target contract's data; `meshc run` checks them")
+        for c in compiled.row_checks
+        if isinstance(c, ck.ForeignKey)
+    ]
+    reason = "the validation query selects violating rows; dataset rules are checked by `meshc run`"
+    return gaps + [Gap(target, d.id, reason) for d in compiled.dataset_checks]
 
 
 __all__ = ["Artifact", "ContractArtifacts", "Gap", "emit_contract"]

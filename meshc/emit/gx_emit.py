@@ -5,10 +5,15 @@ context (expectation ids null), written without importing GX, so compiling stays
 output is byte-stable. Load it with `gx.ExpectationSuite(**json.load(f))`.
 
 Native expectations where one exists; every other SQL rule becomes
-  - pandas, Spark: `expect_column_values_to_be_null` on the synthetic row id column
-    `_meshc_row_id` with `row_condition` = NOT(rule), so failing rows come back as unexpected
-    indexes (UnexpectedRowsExpectation does not run on pandas). A NULL rule result is filtered
-    out by the condition, so NULL is not a violation, as in meshc.
+  - pandas, Spark: `expect_column_values_to_be_null` on one of the rule's own columns, X, with
+    `row_condition` = NOT(rule), where X has a value in every violating row (meshc.emit.nullness:
+    `a > b` can only be FALSE with `a` present), so each violating row is unexpected. When no
+    column is certain (`COALESCE(a, b) > 0`), two expectations share the rule id: X must be null
+    where NOT(rule) AND X IS NOT NULL, and not null where NOT(rule) AND X IS NULL.
+    UnexpectedRowsExpectation does not run on pandas; the suite needs no column of meshc's: the
+    failing rows come back as the batch's own index (pandas) or the user's
+    `unexpected_index_column_names`. A NULL rule result is filtered out by the condition, so NULL
+    is not a violation, as in meshc.
   - SQL: `unexpected_rows_expectation` with `SELECT * FROM {batch} WHERE NOT COALESCE(rule, TRUE)`.
 The pandas condition is a `DataFrame.query` string and covers comparisons, AND/OR/NOT, IN,
 BETWEEN, IS NULL, regex search, + - * and string functions on columns; what it cannot express is a
@@ -109,8 +114,47 @@ def _native(check: ck.RowCheck) -> dict[str, Any] | None:
             check,
         )
     if isinstance(check, ck.SqlRule):
-        return _column_pair(check)
+        return _column_pair(check) or _column_rule(check)
     return None
+
+
+_BOUND = {">=": ("min_value", False), ">": ("min_value", True)}
+_BOUND.update({"<=": ("max_value", False), "<": ("max_value", True)})
+_MIRROR = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "=": "=", "!=": "!="}
+
+
+def _column_rule(check: ck.SqlRule) -> dict[str, Any] | None:
+    """A SQL rule on one column that is a GX column expectation as it stands: `x >= 0` (between,
+    integers and floats), `x IN (..)` / `x NOT IN (..)` (in set), `x IS NOT NULL`. Column map
+    expectations skip missing values, which is SQL CHECK's NULL passes."""
+    node = check.expr
+    if isinstance(node, ir.IsNull) and node.negated and isinstance(node.operand, ir.Col):
+        return _exp("expect_column_values_to_not_be_null", {"column": node.operand.name}, check)
+    if isinstance(node, ir.InList) and isinstance(node.operand, ir.Col):
+        values = _json_values(tuple(v for v in node.values if isinstance(v, ir.Lit)))
+        if values is None or len(values) != len(node.values):
+            return None
+        kind = "not_be_in_set" if node.negated else "be_in_set"
+        in_set = {"column": node.operand.name, "value_set": values}
+        return _exp(f"expect_column_values_to_{kind}", in_set, check)
+    if not isinstance(node, ir.Compare):
+        return None
+    column, value, op = node.left, node.right, str(node.op)
+    if isinstance(column, ir.Lit):
+        column, value, op = value, column, _MIRROR[op]
+    if not (
+        isinstance(column, ir.Col)
+        and column.ltype.kind in (Kind.INTEGER, Kind.FLOAT)
+        and isinstance(value, ir.Lit)
+        and isinstance(value.value, (int, float))
+        and not isinstance(value.value, bool)
+        and op in _BOUND
+    ):
+        return None
+    bound, strict = _BOUND[op]
+    kwargs: dict[str, Any] = {"column": column.name, bound: value.value}
+    kwargs["strict_min" if bound == "min_value" else "strict_max"] = strict
+    return _exp("expect_column_values_to_be_between", kwargs, check)
 
 
 def _column_pair(check: ck.SqlRule) -> dict[str, Any] | None:
@@ -145,35 +189,65 @@ def _column_pair(check: ck.SqlRule) -> dict[str, Any] | None:
     )
 
 
-def _fallback(check: ck.RowCheck, kind: str) -> dict[str, Any]:
+def _fallback(check: ck.RowCheck, kind: str) -> list[dict[str, Any]]:
     if kind == "sql":
-        from meshc.emit.sql_emit import predicate_tree, render_expression
+        from meshc.engines.sql import expression_sql
 
-        rule = render_expression(predicate_tree(check, "duckdb"), "duckdb")
+        rule = expression_sql(check.predicate, "duckdb")
         query = f"SELECT * FROM {{batch}} WHERE NOT COALESCE({rule}, TRUE)"
-        return _exp("unexpected_rows_expectation", {"unexpected_rows_query": query}, check)
-    condition = not_rule_condition(check.predicate, kind)
-    return _exp(
-        "expect_column_values_to_be_null",
-        {
-            # a pass-through condition: `DataFrame.query` on pandas, `DataFrame.filter` on Spark
-            # (the string form with `condition_parser` is deprecated since GX 1.9)
-            "column": ROW_ID,
-            "row_condition": {"pass_through_filter": condition, "type": "pass_through"},
-        },
-        check,
-    )
+        return [_exp("unexpected_rows_expectation", {"unexpected_rows_query": query}, check)]
+    from meshc.emit.nullness import violation_column
+
+    column = violation_column(check.predicate)
+    if column is not None:  # every violating row has a value there: one expectation flags it
+        return [_on_violations(check, kind, "expect_column_values_to_be_null", column, None)]
+    columns = ir.columns_of(check.predicate)
+    if not columns:
+        raise Inexpressible("a rule that reads no column has no column to report its rows on")
+    # a violating row may or may not have a value in any one column: one expectation for each
+    return [
+        _on_violations(check, kind, "expect_column_values_to_be_null", columns[0], True),
+        _on_violations(check, kind, "expect_column_values_to_not_be_null", columns[0], False),
+    ]
+
+
+def _on_violations(
+    check: ck.RowCheck, kind: str, expectation: str, column: str, present: bool | None
+) -> dict[str, Any]:
+    """`expectation` on a real data column, over the rows that violate the rule (and have, or
+    lack, a value in `column` when `present` says so), so each such row is unexpected."""
+    condition = violating_rows(check.predicate, kind, column, present)
+    # a pass-through condition: `DataFrame.query` on pandas, `DataFrame.filter` on Spark
+    # (the string form with `condition_parser` is deprecated since GX 1.9)
+    kwargs = {
+        "column": column,
+        "row_condition": {"pass_through_filter": condition, "type": "pass_through"},
+    }
+    return _exp(expectation, kwargs, check)
+
+
+def violating_rows(predicate: ir.Expr, kind: str, column: str, present: bool | None) -> str:
+    """NOT(rule), and `column` IS [NOT] NULL when `present` is set, as a row condition."""
+    if kind == "spark":
+        from meshc.engines.sql import expression_sql
+
+        node: ir.Expr = ir.Not(predicate)
+        if present is not None:
+            col = next(c for c in predicate.walk() if isinstance(c, ir.Col) and c.name == column)
+            node = ir.And(node, ir.IsNull(col, negated=present))
+        return expression_sql(node, "spark")
+    condition = _PandasQuery().violates(predicate)
+    if present is None:
+        return condition
+    return f"({condition} & {_query_name(column)}.{'notna' if present else 'isna'}())"
 
 
 def not_rule_condition(predicate: ir.Expr, kind: str) -> str:
     """NOT(rule) as a row condition: pandas `DataFrame.query` text or Spark SQL."""
     if kind == "spark":
-        from sqlglot import exp
+        from meshc.engines.sql import expression_sql
 
-        from meshc.emit.sql_emit import expression_tree, render_expression
-        from meshc.engines.sql import paren
-
-        return render_expression(exp.Not(this=paren(expression_tree(predicate, "spark"))), "spark")
+        return expression_sql(predicate, "spark", negate=True)
     return _PandasQuery().violates(predicate)
 
 
@@ -198,10 +272,9 @@ def _dataset(check: ck.DatasetCheck, kind: str) -> dict[str, Any]:
                 "aggregate SQL rules need a SQL engine (UnexpectedRowsExpectation "
                 "does not run on pandas)"
             )
-        from meshc.emit.sql_emit import expression_tree, render_expression
+        from meshc.engines.sql import expression_sql
 
-        dialect = "spark" if kind == "spark" else "duckdb"
-        rule = render_expression(expression_tree(check.expr, dialect), dialect)
+        rule = expression_sql(check.expr, "spark" if kind == "spark" else "duckdb")
         query = f"SELECT COUNT(*) AS n FROM {{batch}} HAVING NOT COALESCE({rule}, TRUE)"
         return _exp(
             "unexpected_rows_expectation", {"unexpected_rows_query": query}, check, "dataset"
@@ -229,7 +302,8 @@ def emit_suite(compiled: ck.CompiledContract, kind: str) -> tuple[str, list[Gap]
             )
             continue
         try:
-            expectations.append(_native(check) or _fallback(check, kind))
+            native = _native(check)
+            expectations.extend([native] if native else _fallback(check, kind))
         except Inexpressible as exc:
             gaps.append(Gap(target, check.id, str(exc)))
         except UnsupportedConstruct as exc:
@@ -237,14 +311,13 @@ def emit_suite(compiled: ck.CompiledContract, kind: str) -> tuple[str, list[Gap]
     for dataset_check in compiled.dataset_checks:
         try:
             expectations.append(_dataset(dataset_check, kind))
-        except Inexpressible as exc:
+        except (Inexpressible, UnsupportedConstruct) as exc:
             gaps.append(Gap(target, dataset_check.id, str(exc)))
     meta: dict[str, Any] = {
         "meshc": {
             "contract": f"{info.domain}.{info.name}",
             "contract_version": info.version,
             "datasource": kind,
-            "row_id_column": ROW_ID if kind != "sql" else None,
             "unsupported": [g.to_json() for g in gaps],
         }
     }

@@ -15,6 +15,14 @@ The quarantine layout is the same on every engine:
     Parquet stores them as strings with dictionary pages,
   - the lineage columns, when the plan has any.
 The valid output holds the contract columns cast to their logical types, then the lineage columns.
+
+The boundary is typed: `Engine[FrameT]` is generic in the engine's native frame (a Polars
+LazyFrame/DataFrame, a pandas DataFrame, a DuckDB relation, a Spark DataFrame) and `Split[FrameT]`
+carries two of them. What only some engines can do is a declared sub-protocol, found with
+`isinstance` (`StreamingEngine`, `Materializing`). Every engine has an explicit lifecycle: `close()`
+releases what it holds (DuckDB its connection, Polars its spill folders) and engines are context
+managers. What a frame *is* (read from a text source...) travels in the `ValidationPlan`, never as
+an attribute on the frame.
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from types import TracebackType
+from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
+from meshc.engines.spec import DEFAULT_NULL_VALUES
 from meshc.rules import expr as ir
 from meshc.rules.checks import RowCheck
 from meshc.types import LogicalType
@@ -51,6 +61,10 @@ MASKING = {
 REDACTED = "[REDACTED]"
 
 
+# formats read as raw text (every column a string, `null_values` apply); the others are typed
+TEXT_FORMATS = ("csv", "json", "ndjson")
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -71,7 +85,7 @@ class ValidationPlan:
 
     columns: tuple[ColumnSpec, ...]
     checks: tuple[RowCheck, ...]  # CURRENT_DATE etc. already bound to literals
-    null_values: tuple[str, ...] = ("",)  # text values read as NULL (text sources only)
+    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES  # text read as NULL (text sources only)
     extra_columns: Literal["drop", "keep", "error"] = "drop"
     include_reasons: bool = True
     # lineage column -> value (str, or a tz-aware UTC datetime for _meshc_processed_at); {} = none
@@ -84,12 +98,22 @@ class ValidationPlan:
     # columns the caller added to the frame (verdicts, row ids): readable, never in any output,
     # never counted as extra columns
     internal_columns: tuple[str, ...] = ()
+    # what the frame is: True when read from a text format (csv/json: every column raw text, so
+    # `null_values` apply), False when read from typed storage (Parquet) or handed over typed,
+    # None when unknown (an in-memory frame): then the engine follows the frame's column types.
+    text_source: bool | None = None
 
 
-@dataclass
-class Split:
-    valid: Any  # the engine's native frame
-    quarantine: Any
+FrameT = TypeVar("FrameT")
+
+
+@dataclass(frozen=True)
+class Split(Generic[FrameT]):
+    """What `validate` returns. Frozen: a later stage (masking) returns a new Split
+    (`dataclasses.replace`) instead of changing this one."""
+
+    valid: FrameT  # the engine's native frame
+    quarantine: FrameT
     rows_in: int
     rows_valid: int
     rows_quarantined: int
@@ -97,7 +121,10 @@ class Split:
     failures: dict[str, int]
 
 
-class Engine(Protocol):
+@runtime_checkable
+class Engine(Protocol[FrameT]):
+    """What every engine implements, generic in its native frame type."""
+
     name: str
 
     def read(
@@ -108,38 +135,108 @@ class Engine(Protocol):
         delimiter: str = ",",
         header: bool = True,
         text_columns: Sequence[str] = (),
-    ) -> Any:
+    ) -> FrameT:
         """Read files of one format into a native (lazy where possible) frame. For csv/json/ndjson,
         `text_columns` are read as strings so that casting (and its failures) is meshc's job."""
         ...
 
-    def validate(self, frame: Any, plan: ValidationPlan) -> Split:
+    def validate(self, frame: FrameT, plan: ValidationPlan) -> Split[FrameT]:
         """Cast, evaluate every check and split, in one vectorised pass where the engine allows."""
         ...
 
-    def cast(self, frame: Any, plan: ValidationPlan) -> Any:
+    def cast(self, frame: FrameT, plan: ValidationPlan) -> FrameT:
         """The contract columns exactly as `validate` types them (null_values applied; a value
         that fails its cast is NULL), then the plan's internal columns as they are; rows in source
         order. What an external validator judges (see meshc.validators)."""
         ...
 
-    def aggregate(self, frame: Any, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
+    def aggregate(self, frame: FrameT, exprs: Mapping[str, ir.Expr]) -> dict[str, Any]:
         """Evaluate aggregate expressions (ir.Agg trees) over a frame of typed contract columns."""
         ...
 
-    def write(self, frame: Any, path: Path, fmt: str) -> None:
+    def write(self, frame: FrameT, path: Path, fmt: str) -> None:
         """Write one file (parquet/csv/json) at exactly `path`; the runner makes it atomic.
         CSV/JSON get `_meshc_reasons` JSON-encoded as a string column."""
         ...
 
-    def mask(self, frame: Any, masks: Mapping[str, str]) -> Any:
+    def mask(self, frame: FrameT, masks: Mapping[str, str]) -> FrameT:
         """Mask PII: column -> hash | redact | partial | nullify (see MASKING). Applies to the data
         columns present in `frame` and to `_meshc_reasons[].value` where the reason's column is
         masked, so a quarantine never shows what the valid output hides. NULL stays NULL."""
         ...
 
-    def to_arrow(self, frame: Any) -> Any:
-        """The frame as a pyarrow Table (for reports, samples and tests)."""
+    def to_arrow(self, frame: FrameT) -> Any:
+        """The frame as a pyarrow Table (for reports, samples and tests). (`Any`: pyarrow ships
+        no type information.)"""
         ...
 
-    def columns(self, frame: Any) -> list[str]: ...
+    def columns(self, frame: FrameT) -> list[str]: ...
+
+    def close(self) -> None:
+        """Release what the engine holds (DuckDB: its connection; the others hold nothing the
+        garbage collector would not free). Frames the engine made are unusable afterwards.
+        Idempotent."""
+        ...
+
+    def __enter__(self) -> Engine[FrameT]: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+@runtime_checkable
+class StreamingEngine(Engine[FrameT], Protocol[FrameT]):
+    """An engine that validates in bounded memory (Polars): the outputs are written to spill files
+    in one streaming pass and come back as lazy frames over them."""
+
+    def validate_streaming(self, frame: FrameT, plan: ValidationPlan) -> Split[FrameT]: ...
+
+
+@runtime_checkable
+class Materializing(Engine[FrameT], Protocol[FrameT]):
+    """An engine whose output frames may be lazy (Polars): `materialize` makes one eager."""
+
+    def materialize(self, frame: FrameT) -> FrameT: ...
+
+
+_Held = TypeVar("_Held", bound="EngineLifecycle")
+
+
+class EngineLifecycle:
+    """The lifecycle half of the Protocol for engines to inherit: a context manager that closes
+    the engine on exit; `close` does nothing unless the engine holds something to release."""
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self: _Held) -> _Held:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EngineFactory(Protocol):
+    """The one `create()` every engine module exports (the registry calls it): options by
+    keyword, unknown ones refused with TypeError (see `refuse_unknown_options`)."""
+
+    def __call__(self, **options: Any) -> Engine[Any]: ...
+
+
+def refuse_unknown_options(
+    engine: str, options: Mapping[str, object], known: Sequence[str]
+) -> None:
+    """TypeError naming the options `engine` does not take, and the ones it does."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        takes = f"it takes {', '.join(known)}" if known else "it takes none"
+        raise TypeError(f"the {engine} engine has no option {', '.join(unknown)} ({takes})")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from meshc.diagnostics import did_you_mean
 from meshc.errors import EngineNotAvailable
 
 if TYPE_CHECKING:
-    from meshc.engines.base import Engine
+    from meshc.engines.base import Engine, EngineFactory
 
 
 class EngineEntry(NamedTuple):
@@ -37,8 +37,11 @@ def engines_judged_by(validator: str) -> tuple[str, ...]:
     )
 
 
-def get_engine(name: str = DEFAULT_ENGINE, **options: object) -> Engine:
-    """An engine instance by name; a clear error for typos and missing libraries."""
+def get_engine(name: str = DEFAULT_ENGINE, **options: Any) -> Engine[Any]:
+    """An engine instance by name; a clear error for typos and missing libraries. `options` go
+    to the engine module's `create(**options)` (DuckDB: `config`, Spark: `session`); an option
+    the engine does not take is a TypeError. The caller owns the engine: close it when done
+    (`engine.close()`, or `with get_engine("duckdb") as engine:`)."""
     key = name.lower()
     if key not in ENGINES:
         hint = did_you_mean(name, ENGINES) or f"choose one of: {', '.join(ENGINES)}"
@@ -50,5 +53,5 @@ def get_engine(name: str = DEFAULT_ENGINE, **options: object) -> Engine:
         raise EngineNotAvailable(
             f"engine '{key}' needs {library}: pip install 'meshc[{extra}]'"
         ) from None
-    module = import_module(module_name)
-    return module.create(**options)
+    create = cast("EngineFactory", import_module(module_name).create)
+    return create(**options)

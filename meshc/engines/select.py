@@ -2,9 +2,11 @@
 
 Gold transforms (meshc.mesh.transform) hand over a whitelisted sqlglot tree; each engine renders
 it for its own dialect and runs it: DuckDB on a connection set up exactly like the DuckDB engine's
-(session time zone UTC), Spark on the shared session, Polars in its SQL context. pandas has no SQL
-runtime, so a pandas domain's transform runs on Polars (the embedded engine); the result is then
-validated on pandas. Each runner imports its library only when called.
+(session time zone UTC, set by the engine's `connect`, never pasted here), Spark on the shared
+session (both written by their profile in meshc.engines.sql_dialects, as rule SQL is), Polars in
+its SQL context. pandas has no SQL runtime, so a pandas domain's transform runs on Polars (the
+embedded engine); the result is then validated on pandas. Each runner imports its library only
+when called.
 """
 
 from __future__ import annotations
@@ -26,23 +28,25 @@ def run_select(tree: exp.Select, engine: str, inputs: Tables) -> pa.Table:
 
 def _duckdb(tree: exp.Select, inputs: Tables) -> pa.Table:
     from meshc.engines._duckdb.engine import connect
+    from meshc.engines.sql_dialects import DUCKDB
 
     con = connect()
     try:
         for alias, table in inputs.items():
             con.register(alias, table)
-        return con.sql(tree.sql(dialect="duckdb")).to_arrow_table()
+        return con.sql(DUCKDB.render(tree)).to_arrow_table()
     finally:
         con.close()
 
 
 def _spark(tree: exp.Select, inputs: Tables) -> pa.Table:
     from meshc.engines._spark.session import get_session
+    from meshc.engines.sql_dialects import SPARK
 
     spark = get_session()
     for alias, table in inputs.items():
         spark.createDataFrame(table).createOrReplaceTempView(alias)
-    return spark.sql(tree.sql(dialect="spark")).toArrow()
+    return spark.sql(SPARK.render(tree)).toArrow()
 
 
 def _polars(tree: exp.Select, inputs: Tables) -> pa.Table:

@@ -16,6 +16,10 @@ those for Spark). They are unanchored; `full()` anchors them for engines that se
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from meshc.types import Kind
 
 # Leading and trailing characters ignored before casting (every type except string).
 TRIM_CHARS = " "
@@ -82,3 +86,23 @@ def group_index(pattern: str, name: str) -> int:
 
 # A date directly followed by an offset: engines that cannot parse it insert midnight between.
 DATE_THEN_OFFSET = rf"^({plain(DATE)})(Z|[+-])"
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def text_casts(
+    integer: F, float_: F, decimal: F, boolean: F, date: F, timestamp: F, /
+) -> dict[Kind, F]:
+    """An engine's table of text casts: one function per logical type text is cast to
+    (docs/semantics.md, "Text casting"), all required; timestamp and timestamp_tz share one
+    grammar, and string is never cast."""
+    return {
+        Kind.INTEGER: integer,
+        Kind.FLOAT: float_,
+        Kind.DECIMAL: decimal,
+        Kind.BOOLEAN: boolean,
+        Kind.DATE: date,
+        Kind.TIMESTAMP: timestamp,
+        Kind.TIMESTAMP_TZ: timestamp,
+    }

@@ -30,13 +30,16 @@ def check_policies(contract: Contract, mesh: MeshProject | None) -> list[Diagnos
     return out
 
 
-def injected_checks(contract: Contract, mesh: MeshProject | None) -> tuple[ck.RowCheck, ...]:
-    """Row checks that policies add at run time, reported under `<policy id>:<field>`."""
+def injected_checks(
+    contract: Contract, mesh: MeshProject | None, *, compiled: ck.CompiledContract | None = None
+) -> tuple[ck.RowCheck, ...]:
+    """Row checks that policies add at run time, reported under `<policy id>:<field>`.
+    `compiled`: the contract's compiled rules when the caller has them (not compiled again)."""
     if mesh is None:
         return ()
     out: list[ck.RowCheck] = []
     money = [p for p in mesh.policies if p["kind"] == "money_non_negative"]
-    covered = _non_negative_rules(contract) if money else set()
+    covered = _non_negative_rules(contract, compiled) if money else set()
     for policy in money:
         for f in _money_fields(contract, policy):
             if f.name in covered or _has_min_zero(f):
@@ -195,14 +198,17 @@ def _money(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Di
             )
 
 
-def _non_negative_rules(contract: Contract) -> set[str]:
+def _non_negative_rules(
+    contract: Contract, compiled: ck.CompiledContract | None = None
+) -> set[str]:
     """Fields that a row rule bounds at >= 0 (or > 0) on its own, as `x >= 0` or `x > 0`."""
-    from meshc.rules.compiler import compile_contract
+    if compiled is None:
+        from meshc.rules.compiler import compile_contract
 
-    try:
-        compiled = compile_contract(contract)
-    except Exception:  # an uncompilable contract is reported by the compiler already
-        return set()
+        try:
+            compiled = compile_contract(contract)
+        except Exception:  # an uncompilable contract is reported by the compiler already
+            return set()
     names = set()
     for check in compiled.row_checks:
         if isinstance(check, ck.SqlRule):

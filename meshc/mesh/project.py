@@ -28,6 +28,10 @@ class MeshProject:
     domains: dict[str, Domain]
     policies: list[dict[str, Any]] = field(default_factory=list)
     locator: Locator | None = None
+    # where runs send OpenLineage events: {transport: {type: http, url: ...}, namespace: ...}
+    openlineage: dict[str, Any] | None = None
+    # the Spark session meshc builds: {master: URL, conf: {key: value}} (docs/spark.md)
+    spark: dict[str, Any] | None = None
 
     @property
     def engines(self) -> dict[str, str]:
@@ -71,6 +75,8 @@ def load_project(path: str | Path = "mesh.yaml") -> MeshProject:
         domains=domains,
         policies=list((data.get("governance") or {}).get("policies", [])),
         locator=locator,
+        openlineage=data.get("openlineage"),
+        spark=data.get("spark"),
     )
 
 

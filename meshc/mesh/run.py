@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from meshc.contract import Contract
 from meshc.engines.registry import DEFAULT_ENGINE
 from meshc.errors import ContractError
-from meshc.mesh.graph import build_graph
+from meshc.mesh.graph import ContractGraph, build_graph
 from meshc.references import check_references
 from meshc.rules import checks as ck
 from meshc.runner.processor import DataProcessor, RunResult
@@ -76,9 +76,38 @@ def run_mesh(
 
         masking_key()  # no key: one clear error before anything runs, not one per product
     graph = build_graph(contracts)
+    statuses: list[ProductStatus] = []
+    try:
+        _run_in_order(
+            graph, statuses, engines, default_engine, root, now, progress, extra_checks, mesh
+        )
+    except BaseException:
+        close_results(statuses)  # nobody gets these results: release their engines now
+        raise
+    return statuses
+
+
+def close_results(statuses: Iterable[ProductStatus]) -> None:
+    """Release the engines behind a mesh run's results (a DuckDB connection each) once the caller
+    has read what it needs; their frames are unreadable afterwards."""
+    for status in statuses:
+        if status.result is not None:
+            status.result.close()
+
+
+def _run_in_order(
+    graph: ContractGraph,
+    statuses: list[ProductStatus],
+    engines: dict[str, str] | None,
+    default_engine: str,
+    root: Path,
+    now: dt.datetime | None,
+    progress: Callable[[str], None] | None,
+    extra_checks: Callable[[Contract], tuple[ck.RowCheck, ...]] | None,
+    mesh: MeshProject | None,
+) -> None:
     say = progress or (lambda _m: None)
     results: dict[str, RunResult] = {}
-    statuses: list[ProductStatus] = []
     for ref in graph.order():
         contract = graph.contracts[ref]
         engine = (engines or {}).get(contract.info.domain, default_engine)
@@ -96,7 +125,7 @@ def run_mesh(
             continue
         say(f"{ref} on {engine}")
         try:
-            result = _run_one(contract, engine, root, now, results, extra_checks, mesh)
+            result = _run_one(contract, engine, root, now, results, extra_checks, mesh, say)
         except Exception as exc:  # one broken product must not hide the rest of the mesh
             from meshc.errors import MeshcError
 
@@ -106,7 +135,6 @@ def run_mesh(
             continue
         results[ref] = result
         statuses.append(ProductStatus(ref, contract.info.domain, engine, result))
-    return statuses
 
 
 def _run_one(
@@ -117,8 +145,10 @@ def _run_one(
     results: dict[str, RunResult],
     extra: Callable[[Contract], tuple[ck.RowCheck, ...]] | None,
     mesh: MeshProject | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     checks = extra(contract) if extra else ()
+    say = progress or (lambda _line: None)
     upstream = (
         [_upstream(results[i.ref]) for i in contract.transform.inputs]
         if contract.transform
@@ -133,6 +163,7 @@ def _run_one(
         upstream_runs=upstream,
         parent_runs=results,  # foreign keys are checked against the parents' runs just made
         mesh=mesh,  # the runner adds the row rules the mesh's policies imply
+        progress=lambda line: say(f"{contract.ref}: {line}"),  # its stage lines
     )
     if contract.transform is None:
         return processor.run_source()
@@ -181,6 +212,9 @@ def _upstream(result: RunResult) -> dict[str, Any]:
             "system": c.info.system,
             "version": c.info.version,
         },
+        # the gold run names the file it read as its input (meshc.lineage.naming)
+        "outputs": result.outputs,
+        "counts": {"rows_valid": result.rows_valid},
     }
 
 

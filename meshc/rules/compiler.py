@@ -29,6 +29,12 @@ def compile_contract_diagnostics(contract: Contract) -> list[Diagnostic]:
     return _compile(contract)[1]
 
 
+def compile_with_diagnostics(contract: Contract) -> tuple[ck.CompiledContract, list[Diagnostic]]:
+    """The compiled contract and every problem found, from one compile (the loader keeps both,
+    so a run compiles its contract once)."""
+    return _compile(contract)
+
+
 def _compile(contract: Contract) -> tuple[ck.CompiledContract, list[Diagnostic]]:
     builder = _Builder(contract)
     for f in contract.fields:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from meshc.engines.base import ColumnSpec, ValidationPlan
+from meshc.engines.spec import DEFAULT_NULL_VALUES
 from meshc.rules import checks as ck
-from meshc.rules import expr as ir
+from meshc.rules.clock import bind_check
 from meshc.types import STRING
 
-
-def bind_check(check: ck.RowCheck, now: dt.datetime) -> ck.RowCheck:
-    """Fix CURRENT_DATE / CURRENT_TIMESTAMP to this run's clock (same value on every engine)."""
-    if isinstance(check, ck.SqlRule):
-        bound = ir.bind_now(check.expr, now.date(), now)
-        return replace(check, expr=bound) if bound is not check.expr else check
-    return check
+__all__ = ["bind_check", "build_plan", "plan_columns"]
 
 
 def plan_columns(compiled: ck.CompiledContract) -> tuple[ColumnSpec, ...]:
@@ -35,8 +29,10 @@ def build_plan(
     now: dt.datetime | None = None,
     lineage: Mapping[str, Any] | None = None,
     extra_checks: tuple[ck.RowCheck, ...] = (),
+    text_source: bool | None = None,
 ) -> ValidationPlan:
-    """The plan for one dataset; `now` (timezone-aware, UTC) defaults to the current time."""
+    """The plan for one dataset; `now` (timezone-aware, UTC) defaults to the current time.
+    `text_source`: whether the frame was read from a text format (see ValidationPlan)."""
     contract = compiled.contract
     now = now or dt.datetime.now(dt.timezone.utc)
     columns = plan_columns(compiled)
@@ -45,8 +41,9 @@ def build_plan(
     return ValidationPlan(
         columns=columns,
         checks=checks,
-        null_values=source.null_values if source else ("",),
+        null_values=source.null_values if source else DEFAULT_NULL_VALUES,
         extra_columns=contract.extra_columns,
         include_reasons=contract.quarantine.include_error_reason,
         lineage=dict(lineage or {}),
+        text_source=text_source,
     )

@@ -1,7 +1,13 @@
 """The runner: wires the stages (load -> compile -> plan -> read -> validate -> write -> report).
 
-    DataProcessor("contracts/crm/orders.yaml", engine="duckdb").run_source()
+    with DataProcessor("contracts/crm/orders.yaml", engine="duckdb") as processor:
+        processor.run_source()
     DataProcessor(contract, engine="polars").run(frame)
+
+Lifecycle: a DataProcessor owns the engine it creates from a name and closes it in `close()` (or
+on leaving a `with` block); an engine instance passed in stays the caller's to close. The frames of
+a RunResult belong to that engine (a DuckDB relation lives on its connection), so they are usable
+until the processor (or `RunResult.close()`) closes it.
 
 Every stage is a function elsewhere; this module only orders them and checks the one invariant
 that must never break: source rows == valid rows + quarantined rows.
@@ -10,105 +16,58 @@ that must never break: source rows == valid rows + quarantined rows.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from meshc.contract import Contract
-from meshc.engines.base import Engine, Split, ValidationPlan
+from meshc.engines.base import TEXT_FORMATS, Engine, Split, StreamingEngine, ValidationPlan
 from meshc.engines.registry import DEFAULT_ENGINE, get_engine
 from meshc.errors import IntegrityError, SourceError
 from meshc.rules import checks as ck
-from meshc.runner.dataset_checks import DatasetResult, evaluate_dataset_checks
+from meshc.rules.checks import CompiledContract
+from meshc.runner.dataset_checks import evaluate_dataset_checks
 from meshc.runner.foreign_keys import ForeignKeys, resolve_foreign_keys
+from meshc.runner.lineage import emits_openlineage
 from meshc.runner.plan import build_plan, plan_columns
+from meshc.runner.progress import rows_line, step
+from meshc.runner.result import RunResult
 from meshc.runner.writing import AtomicBatch
 
 if TYPE_CHECKING:
     from meshc.mesh.project import MeshProject
 
+__all__ = ["DataProcessor", "RunResult"]  # RunResult lives in meshc.runner.result
+
 Progress = Callable[[str], None]
 
 
-@dataclass
-class RunResult:
-    """What a run produced: native frames, counts, per-rule failures, lineage and a report."""
-
-    contract: Contract
-    engine: str
-    run_id: str
-    valid_frame: Any  # the engine's frame; lazy (over the written files) when the run streamed
-    quarantine_frame: Any
-    rows_in: int
-    rows_valid: int
-    rows_quarantined: int
-    failures: dict[str, int]
-    dataset_results: list[DatasetResult]
-    outputs: dict[str, str | None]
-    lineage: dict[str, Any] | None
-    report: dict[str, Any] = field(default_factory=dict)
-    engine_impl: Engine | None = field(default=None, repr=False)
-    # checks that could not be evaluated (foreign keys without parent data): id -> reason
-    not_evaluated: dict[str, str] = field(default_factory=dict)
-    checked_against: dict[str, str] = field(default_factory=dict)  # foreign key id -> parent run
-
-    @property
-    def valid(self) -> Any:
-        """The valid rows as the engine's in-memory frame (a Polars DataFrame on Polars);
-        materialised on first access when the run streamed its outputs."""
-        self.valid_frame = self._materialize(self.valid_frame)
-        return self.valid_frame
-
-    @property
-    def quarantine(self) -> Any:
-        self.quarantine_frame = self._materialize(self.quarantine_frame)
-        return self.quarantine_frame
-
-    def _materialize(self, frame: Any) -> Any:
-        materialize = getattr(self.engine_impl, "materialize", None)
-        return frame if materialize is None else materialize(frame)
-
-    def valid_arrow(self) -> Any:
-        """The valid rows as a pyarrow Table, whatever the engine."""
-        assert self.engine_impl is not None
-        return self.engine_impl.to_arrow(self.valid_frame)
-
-    def quarantine_arrow(self) -> Any:
-        assert self.engine_impl is not None
-        return self.engine_impl.to_arrow(self.quarantine_frame)
-
-    @property
-    def pass_rate(self) -> float:
-        return 1.0 if self.rows_in == 0 else self.rows_valid / self.rows_in
-
-    @property
-    def quarantine_ratio(self) -> float:
-        return 0.0 if self.rows_in == 0 else self.rows_quarantined / self.rows_in
-
-    @property
-    def failed_dataset_rules(self) -> list[DatasetResult]:
-        return [r for r in self.dataset_results if not r.passed and r.severity == "error"]
-
-    @property
-    def ok(self) -> bool:
-        """False when a dataset rule failed or the contract's max_quarantine_ratio was exceeded."""
-        limit = self.contract.max_quarantine_ratio
-        return not self.failed_dataset_rules and (limit is None or self.quarantine_ratio <= limit)
-
-    def to_json(self) -> str:
-        return json.dumps(self.report, indent=2, default=str)
-
-
-def _policy_checks(contract: Contract, mesh: MeshProject | None) -> tuple[ck.RowCheck, ...]:
+def _policy_checks(compiled: CompiledContract, mesh: MeshProject | None) -> tuple[ck.RowCheck, ...]:
     """Row rules the mesh's policies add to a contract it governs (meshc.governance)."""
-    if mesh is None or not mesh.governs(contract.path):
+    if mesh is None or not mesh.governs(compiled.contract.path):
         return ()
     from meshc.governance import injected_checks
 
-    return injected_checks(contract, mesh)
+    return injected_checks(compiled.contract, mesh, compiled=compiled)
+
+
+def _openlineage(mesh: MeshProject | None) -> Mapping[str, Any] | None:
+    return None if mesh is None else mesh.openlineage
+
+
+def _compiled(contract: str | Path | Contract | CompiledContract) -> CompiledContract:
+    if isinstance(contract, CompiledContract):
+        return contract
+    if isinstance(contract, Contract):
+        from meshc.rules.compiler import compile_contract
+
+        return compile_contract(contract)
+    from meshc.loader import load_compiled
+
+    return load_compiled(contract)
 
 
 class DataProcessor:
@@ -116,8 +75,8 @@ class DataProcessor:
 
     def __init__(
         self,
-        contract: str | Path | Contract,
-        engine: str | Engine = DEFAULT_ENGINE,
+        contract: str | Path | Contract | CompiledContract,
+        engine: str | Engine[Any] = DEFAULT_ENGINE,
         *,
         root: str | Path = ".",
         now: dt.datetime | None = None,
@@ -127,25 +86,48 @@ class DataProcessor:
         validator: str | None = None,
         parent_runs: Mapping[str, RunResult] | None = None,
         mesh: MeshProject | None = None,
+        openlineage: Mapping[str, Any] | None = None,
     ) -> None:
         """`mesh`: the project (mesh.yaml) whose policies govern the contract; the row rules they
-        imply are added here, so `meshc run -c`, `meshc mesh` and library calls check alike."""
-        from meshc.loader import load_contract
-        from meshc.rules.compiler import compile_contract
-
-        self.contract = contract if isinstance(contract, Contract) else load_contract(contract)
-        self.compiled = compile_contract(self.contract)
-        self.engine: Engine = get_engine(engine) if isinstance(engine, str) else engine
+        imply are added here, so `meshc run -c`, `meshc mesh` and library calls check alike.
+        `openlineage`: where OpenLineage events go (`{transport: ..., namespace: ...}`, as the
+        mesh's `openlineage:` block, which is the default; docs/lineage.md).
+        The contract is compiled once: a path is loaded and compiled together
+        (meshc.loader.load_compiled), a Contract compiled here, a CompiledContract used as is."""
+        self.compiled = _compiled(contract)
+        self.contract: Contract = self.compiled.contract
+        self.engine: Engine[Any] = get_engine(engine) if isinstance(engine, str) else engine
+        self._owns_engine = isinstance(engine, str)  # made here, so closed here
         self.root = Path(root)
         self.now = now
         self.progress = progress or (lambda _msg: None)
-        self.extra_checks = (*_policy_checks(self.contract, mesh), *extra_checks)
+        self.extra_checks = (*_policy_checks(self.compiled, mesh), *extra_checks)
         self.upstream_runs = upstream_runs or []  # run records of the inputs (gold contracts)
         self.validator = validator  # "pandera" | "gx": the compiled artifacts judge the rows
         # runs of referenced contracts in this process (the mesh); else their recorded runs
         self.parent_runs = dict(parent_runs or {})
+        self.openlineage = openlineage if openlineage is not None else _openlineage(mesh)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the engine this processor created from a name (not one it was given); the
+        frames of its results are unusable afterwards. Idempotent."""
+        if self._owns_engine:
+            self.engine.close()
+
+    def __enter__(self) -> DataProcessor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     # -- entry points ---------------------------------------------------------------------------
+    @emits_openlineage  # a run that cannot start still sends START + FAIL (meshc.runner.lineage)
     def run_source(
         self,
         source: str | Path | None = None,
@@ -163,7 +145,7 @@ class DataProcessor:
         resolved = resolve_source(spec, fmt)
         if write:
             self._check_targets(output, quarantine, resolved.paths, spec)
-        self.progress(f"reading {len(resolved.paths)} {resolved.format} file(s) from {spec}")
+        self.progress(step("read", f"{len(resolved.paths)} {resolved.format} file(s) from {spec}"))
         src = self.contract.source
         frame = self.engine.read(
             resolved.paths,
@@ -177,7 +159,16 @@ class DataProcessor:
             for p in resolved.paths
         ]
         # written runs stream where the engine can (bounded memory for any source size)
-        return self._execute(frame, spec, inputs, output, quarantine, write, stream=write)
+        return self._execute(
+            frame,
+            spec,
+            inputs,
+            output,
+            quarantine,
+            write,
+            stream=write,
+            text_source=resolved.format in TEXT_FORMATS,
+        )
 
     def run(
         self,
@@ -211,7 +202,12 @@ class DataProcessor:
         return self.contract.source.path
 
     def _plan(
-        self, run_id: str, source: str, now: dt.datetime, foreign: ForeignKeys
+        self,
+        run_id: str,
+        source: str,
+        now: dt.datetime,
+        foreign: ForeignKeys,
+        text_source: bool | None,
     ) -> ValidationPlan:
         from meshc.runner.lineage import lineage_columns
 
@@ -219,7 +215,9 @@ class DataProcessor:
         if self.contract.lineage.enabled and self.contract.lineage.columns:
             lineage = lineage_columns(self.contract, run_id, source, now)
         extra = (*foreign.checks, *self.extra_checks)
-        return build_plan(self.compiled, now=now, lineage=lineage, extra_checks=extra)
+        return build_plan(
+            self.compiled, now=now, lineage=lineage, extra_checks=extra, text_source=text_source
+        )
 
     def _execute(
         self,
@@ -230,12 +228,20 @@ class DataProcessor:
         quarantine: str | Path | None,
         write: bool,
         stream: bool = False,
+        text_source: bool | None = None,
     ) -> RunResult:
         """Run the stages; the files a run writes (outputs, lineage records) are staged in one
-        batch and committed together at the end, or removed when anything fails (even SIGTERM)."""
-        with AtomicBatch(progress=self.progress) as batch:
+        batch and committed together at the end, or removed when anything fails (even SIGTERM).
+        `text_source`: what the frame is (read from csv/json: True, Parquet: False, an in-memory
+        frame: None), for the plan (ValidationPlan.text_source)."""
+        from meshc.runner.lineage import openlineage_run
+
+        with (
+            AtomicBatch(progress=self.progress) as batch,
+            openlineage_run(self, batch.run_id, inputs, write),  # START, then COMPLETE/FAIL
+        ):
             return self._execute_staged(
-                batch, frame, source, inputs, output, quarantine, write, stream
+                batch, frame, source, inputs, output, quarantine, write, stream, text_source
             )
 
     def _execute_staged(
@@ -248,24 +254,28 @@ class DataProcessor:
         quarantine: str | Path | None,
         write: bool,
         stream: bool = False,
+        text_source: bool | None = None,
     ) -> RunResult:
         started = time.perf_counter()
         now = self.now or dt.datetime.now(dt.timezone.utc)
         run_id = batch.run_id
         foreign = resolve_foreign_keys(self.compiled, self.root, self.parent_runs)
-        plan = self._plan(run_id, source, now, foreign)
+        plan = self._plan(run_id, source, now, foreign, text_source)
         self._require_columns(frame, plan)
-        self.progress(f"validating with {len(plan.checks)} checks on {self.engine.name}")
+        self.progress(step("validate", f"{len(plan.checks)} checks on {self.engine.name}"))
         split, native_checks = self._validate(frame, plan, stream, now)
         if split.rows_in != split.rows_valid + split.rows_quarantined:
             raise IntegrityError(
                 f"{split.rows_in} source rows but {split.rows_valid} valid + "
                 f"{split.rows_quarantined} quarantined: refusing to write"
             )
+        self.progress(
+            step("validate", rows_line(split.rows_in, split.rows_valid, split.rows_quarantined))
+        )
         results = evaluate_dataset_checks(
             self.engine, split.valid, self.compiled.dataset_checks, now
         )
-        self._mask(split)
+        split = self._mask(split)
         outputs: dict[str, str | None] = {"valid": None, "quarantine": None}
         if write:
             outputs = self._write(batch, split, output, quarantine)
@@ -291,18 +301,20 @@ class DataProcessor:
         finished = dt.datetime.now(dt.timezone.utc)
         if write and self.contract.lineage.enabled:
             result.lineage = self._record_lineage(batch, result, inputs, now, finished)
+        if write:
+            self.progress(step("commit", f"run {run_id}"))
         batch.commit()  # outputs, then run record, then latest.json: all or nothing
-        result.report = build_report(
+        result.run_report = build_report(
             result,
             self.compiled,
             self.engine,
             source,
             elapsed=time.perf_counter() - started,
             injected=plan.checks,
+            validator=self.validator,
+            native_checks=native_checks,
         )
-        result.report["validator"] = self.validator or "native"
-        if self.validator:
-            result.report["validator_native_checks"] = native_checks
+        result.report = result.run_report.to_dict()
         return result
 
     def _validate(
@@ -320,9 +332,8 @@ class DataProcessor:
                 self.validator, self.compiled, self.engine, frame, plan, now
             )
             return split, native
-        streaming = getattr(self.engine, "validate_streaming", None) if stream else None
-        if streaming is not None:
-            return streaming(frame, plan), [c.id for c in plan.checks]
+        if stream and isinstance(self.engine, StreamingEngine):
+            return self.engine.validate_streaming(frame, plan), [c.id for c in plan.checks]
         return self.engine.validate(frame, plan), [c.id for c in plan.checks]
 
     def _require_masking_key(self) -> None:
@@ -332,14 +343,17 @@ class DataProcessor:
 
             masking_key()
 
-    def _mask(self, split: Any) -> None:
+    def _mask(self, split: Split[Any]) -> Split[Any]:
         """PII masking after the checks (rules see real values) and before anything is written or
         returned; the quarantine is masked too, reasons included."""
         masks = {f.name: f.masking for f in self.contract.fields if f.masking}
         if not masks:
-            return
-        split.valid = self.engine.mask(split.valid, masks)
-        split.quarantine = self.engine.mask(split.quarantine, masks)
+            return split
+        return replace(
+            split,
+            valid=self.engine.mask(split.valid, masks),
+            quarantine=self.engine.mask(split.quarantine, masks),
+        )
 
     def _require_columns(self, frame: Any, plan: ValidationPlan) -> None:
         present = set(self.engine.columns(frame))
@@ -364,7 +378,7 @@ class DataProcessor:
     def _write(
         self,
         batch: AtomicBatch,
-        split: Any,
+        split: Split[Any],
         output: str | Path | None,
         quarantine: str | Path | None,
     ) -> dict[str, str | None]:
@@ -374,7 +388,7 @@ class DataProcessor:
         counts = {"valid": split.rows_valid, "quarantine": split.rows_quarantined}
         paths: dict[str, str | None] = {"valid": None, "quarantine": None}
         for role, target in targets.items():
-            self.progress(f"writing {counts[role]} {role} rows to {target}")
+            self.progress(step("write", f"{counts[role]:,} {role} rows to {target}"))
             batch.stage(target, self._writer(frames[role], _fmt(target)))
             paths[role] = str(target)
         return paths
@@ -452,45 +466,10 @@ class DataProcessor:
         started: dt.datetime,
         finished: dt.datetime,
     ) -> dict[str, Any]:
-        from meshc.runner.lineage import openlineage_event, record_paths, run_record
+        """The run record, the OpenLineage event and latest.json, staged (meshc.runner.lineage)."""
+        from meshc.runner.lineage import stage_lineage
 
-        counts = {
-            "rows_in": result.rows_in,
-            "rows_valid": result.rows_valid,
-            "rows_quarantined": result.rows_quarantined,
-        }
-        upstream_inputs = [
-            {"namespace": "meshc", "name": u["contract"]["ref"], "run_id": u["run_id"]}
-            for u in self.upstream_runs
-        ]
-        record = run_record(
-            self.contract,
-            result.run_id,
-            self.engine.name,
-            started,
-            finished,
-            upstream_inputs or inputs,
-            result.outputs,
-            counts,
-            "ok" if result.ok else "failed",
-        )
-        if self.upstream_runs:
-            record["upstream_runs"] = self.upstream_runs
-        record_path, event_path = record_paths(self.root, self.contract, result.run_id)
-        text = json.dumps(record, indent=2, default=str)
-        batch.stage_text(record_path, text)
-        if self.contract.lineage.openlineage:
-            try:
-                event = openlineage_event(record)
-            except ImportError:
-                event = None
-            if event is not None:
-                batch.stage_text(event_path, json.dumps(event, indent=2))
-                record["openlineage_event"] = str(event_path)
-        # staged last, so renamed last: latest.json never points at a pair not yet in place
-        batch.stage_text(record_path.with_name("latest.json"), text)
-        record["record_path"] = str(record_path)
-        return record
+        return stage_lineage(batch, self, result, inputs, started, finished)
 
 
 _EXT = {"parquet": "parquet", "csv": "csv", "json": "ndjson"}

@@ -46,7 +46,7 @@ def validate_with(
     compiled = _bound(compiled, now)
     typed = _eager(typed)
     try:
-        raw = _run(validator, compiled, engine_name, typed, now)
+        raw = _run(validator, compiled, engine_name, typed)
     except ImportError as exc:
         extra = "pandera" if validator == "pandera" else "gx"
         raise ValidatorUnavailable(
@@ -76,19 +76,15 @@ def require_row_level(validator: str, engine_name: str) -> None:
         )
 
 
-def _run(
-    validator: str, compiled: ck.CompiledContract, engine: str, frame: Any, now: dt.datetime | None
-) -> Failures:
-    from meshc.emit import runtime
+def _run(validator: str, compiled: ck.CompiledContract, engine: str, frame: Any) -> Failures:
+    # no clock to set: `compiled` is bound (`_bound`) before the artifact is emitted from it
+    if validator == "pandera":
+        from meshc.validators import pandera_run
 
-    with runtime.fixed_clock(now or dt.datetime.now(dt.timezone.utc)):
-        if validator == "pandera":
-            from meshc.validators import pandera_run
+        return pandera_run.validate(compiled, engine, frame)
+    from meshc.validators import gx_run
 
-            return pandera_run.validate(compiled, engine, frame)
-        from meshc.validators import gx_run
-
-        return gx_run.validate(compiled, engine, frame)
+    return gx_run.validate(compiled, engine, frame)
 
 
 def _bound(compiled: ck.CompiledContract, now: dt.datetime) -> ck.CompiledContract:
@@ -96,7 +92,7 @@ def _bound(compiled: ck.CompiledContract, now: dt.datetime) -> ck.CompiledContra
     the bound tree."""
     from dataclasses import replace
 
-    from meshc.runner.plan import bind_check
+    from meshc.rules.clock import bind_check
 
     return replace(compiled, row_checks=tuple(bind_check(c, now) for c in compiled.row_checks))
 

@@ -18,8 +18,6 @@ from typing import Any
 from meshc.emit.gx_emit import ROW_ID
 
 Failures = Mapping[int, list[str]]
-# the engines' flag "read from a text source" (null_values apply) lives on the frame object
-_TEXT_SOURCE_ATTR = "_meshc_text_source"
 
 
 def _library(frame: Any) -> str:
@@ -40,8 +38,7 @@ def keyed(frame: Any) -> Any:
     if library == "polars":
         import polars as pl
 
-        data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-        return _carry(frame, data)
+        return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     from pyspark.sql import functions as F
 
     if ROW_ID in frame.columns:
@@ -51,8 +48,7 @@ def keyed(frame: Any) -> Any:
             f"the source has a column named {ROW_ID}, which --validator uses for row ids; "
             "rename it or run without --validator"
         )
-    ids = frame.withColumn(ROW_ID, F.monotonically_increasing_id()).localCheckpoint(eager=True)
-    return _carry(frame, ids)
+    return frame.withColumn(ROW_ID, F.monotonically_increasing_id()).localCheckpoint(eager=True)
 
 
 def attach(frame: Any, failures: Failures, columns: Mapping[str, str]) -> Any:
@@ -66,8 +62,8 @@ def attach(frame: Any, failures: Failures, columns: Mapping[str, str]) -> Any:
         import polars as pl
 
         masks = [pl.Series(col, _mask(failures, cid, frame.height)) for cid, col in columns.items()]
-        return _carry(frame, frame.with_columns(masks))
-    return _carry(frame, _spark_attach(frame, failures, columns))
+        return frame.with_columns(masks)
+    return _spark_attach(frame, failures, columns)
 
 
 def _mask(failures: Failures, check_id: str, rows: int) -> Any:
@@ -95,9 +91,3 @@ def _spark_attach(frame: Any, failures: Failures, columns: Mapping[str, str]) ->
         *(F.coalesce(F.col(col), F.lit(False)).alias(col) for col in columns.values()),
     )
     return filled.orderBy(ROW_ID)
-
-
-def _carry(source: Any, target: Any) -> Any:
-    if hasattr(source, _TEXT_SOURCE_ATTR):
-        setattr(target, _TEXT_SOURCE_ATTR, getattr(source, _TEXT_SOURCE_ATTR))
-    return target

@@ -333,10 +333,10 @@ def rules(family: st.SearchStrategy[ir.Expr]) -> st.SearchStrategy[list[ir.Expr]
 
 def show(e: ir.Expr) -> str:
     """The tree as DuckDB SQL, for failure messages: meshc's own renderer, not a second printer."""
-    from meshc.engines._duckdb import sqlbuild
+    from meshc.engines import sql_trees
     from meshc.engines._duckdb.translate import translate
 
-    return sqlbuild.render(translate(e))
+    return sql_trees.render(translate(e))
 
 
 def plan_for(exprs: Sequence[ir.Expr]) -> ValidationPlan:

@@ -24,7 +24,7 @@ def main() -> None:
 
     if GOLDEN.exists():
         shutil.rmtree(GOLDEN)
-    _, written, _ = compile_paths([str(ROOT / c) for c in CONTRACTS], GOLDEN)
+    written = compile_paths([str(ROOT / c) for c in CONTRACTS], GOLDEN).written
     print(f"wrote {written} golden file(s) under {GOLDEN.relative_to(ROOT)}")
 
 

@@ -16,12 +16,19 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from meshc.engines import sourcespec
-from meshc.engines._duckdb import sqlbuild as sb
+from meshc.engines import sourcespec, spec
+from meshc.engines import sql_trees as sb
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
 
 _FORMATS = {"parquet": "PARQUET", "csv": "CSV", "json": "JSON", "ndjson": "JSON"}
+# Timestamps in CSV and JSON as every engine writes them (Polars, Spark): ISO with a 'T', six
+# fraction digits and 'Z' for a UTC instant. DuckDB's own text ('2024-06-01 10:00:00.5+00') has
+# an offset without minutes, a form meshc does not read back. The session time zone is UTC.
+_TIMESTAMP_TEXT = {
+    "TIMESTAMP WITH TIME ZONE": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "TIMESTAMP": "%Y-%m-%dT%H:%M:%S.%f",
+}
 
 
 def _param(name: str, value: exp.Expression) -> exp.PropertyEQ:
@@ -37,7 +44,6 @@ def _scan(function: str, args: list[exp.Expression]) -> exp.Select:
     return sb.select(exp.Star()).from_(table)
 
 
-_NO_NULL = "\x1fmeshc:no-null\x1f"
 # read_csv's strict_mode (DuckDB 1.2+; older versions have no such option and no such strictness)
 _HAS_STRICT_MODE = tuple(int(p) for p in duckdb.__version__.split(".")[:2]) >= (1, 2)
 
@@ -53,11 +59,8 @@ def read(
 ) -> duckdb.DuckDBPyRelation:
     """A lazy relation over all files (concatenated by column name); `required` (the contract
     columns) must be in every CSV and Parquet file (sourcespec)."""
-    if not paths:
-        raise SourceError("no input files given")
-    kind = fmt.lower()
-    found = sourcespec.check_files(
-        paths, kind, delimiter=delimiter, header=header, required=required
+    kind, found = spec.source_files(
+        paths, fmt, delimiter=delimiter, header=header, required=required
     )
     query: exp.Expression
     if kind == "csv":
@@ -76,7 +79,7 @@ def read(
         tables = [sourcespec.read_json_table(p) for p in paths]
         return con.from_arrow(pa.concat_tables(tables, promote_options="default"))
     else:
-        raise SourceError(f"unknown input format '{fmt}' (use csv, parquet, json or ndjson)")
+        raise AssertionError(fmt)  # spec.source_files refuses unknown formats
     try:
         return con.sql(sb.render(query))
     except duckdb.Error as exc:
@@ -96,7 +99,7 @@ def _csv_query(path: str, names: Sequence[str], delimiter: str, header: bool) ->
         _param("comment", sb.string("")),
         # DuckDB reads an empty cell as NULL by default; meshc decides what is NULL from the
         # contract's null_values, so give the reader a null string no file contains.
-        _param("nullstr", sb.string(_NO_NULL)),
+        _param("nullstr", sb.string(spec.NO_NULL_TEXT)),
     ]
     if _HAS_STRICT_MODE:
         # sourcespec has already checked the structure by meshc's rules; DuckDB's strict mode
@@ -114,11 +117,15 @@ def write(
     kind = _FORMATS.get(fmt.lower())
     if kind is None:
         raise WriteError(f"unknown output format '{fmt}' (use parquet, csv or json)")
+    types = dict(zip(names, map(str, con.table(view).types), strict=True))
     items: list[exp.Expression] = []
     for name in names:
         column: exp.Expression = sb.col(name)
+        stamp = _TIMESTAMP_TEXT.get(types[name])
         if name == REASONS and kind != "PARQUET":  # text formats: the reasons as a JSON array
             column = sb.alias(sb.cast(sb.fn("to_json", column), "VARCHAR"), name)
+        elif stamp is not None and kind != "PARQUET":
+            column = sb.alias(sb.fn("strftime", column, sb.string(stamp)), name)
         items.append(column)
     query = sb.select(*items).from_(exp.Table(this=sb.ident(view)))
     params = [exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this=kind))]

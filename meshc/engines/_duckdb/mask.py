@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 
-from meshc.engines._duckdb import sqlbuild as sb
+from meshc.engines import sql_trees as sb
 from meshc.engines.base import REASON_FIELDS, REASONS, REDACTED
 from meshc.engines.masking_key import hmac_pads, masking_key
 

@@ -18,31 +18,25 @@ from typing import Any
 
 from sqlglot import exp
 
-from meshc.engines._duckdb import sqlbuild as sb
+from meshc.engines import spec
+from meshc.engines import sql_trees as sb
 from meshc.engines._duckdb.cast import column_cast
-from meshc.engines._duckdb.translate import Translator, unsupported
-from meshc.engines.base import REASON_FIELDS, REASONS, ValidationPlan, cast_message, cast_rule_id
+from meshc.engines._duckdb.translate import ENGINE, Translator
+from meshc.engines.base import REASON_FIELDS, REASONS, ValidationPlan
 from meshc.errors import SourceError
 from meshc.rules import expr as ir
 from meshc.rules.checks import RowCheck
 
-ROW, QUARANTINE, REASON_LIST = "__meshc_row", "__meshc_q", "__meshc_reasons"
+ROW, QUARANTINE, REASON_LIST = spec.ROW_NUMBER, spec.QUARANTINED, spec.internal("reasons")
 # A rule's text and message repeat in every row that fails it (and can be long: an IN list of
 # 80 KB): as an ENUM of the plan's texts, each is held once and each row keeps a small index.
 # COPY writes an ENUM to Parquet as dictionary-encoded strings, so readers see the same values.
 DICTIONARY_FIELDS = ("rule", "message")
 
 
-def typed(i: int) -> str:
-    return f"__meshc_t{i}"
-
-
-def cast_failed(i: int) -> str:
-    return f"__meshc_cf{i}"
-
-
-def violated(j: int) -> str:
-    return f"__meshc_v{j}"
+typed = spec.typed_column
+cast_failed = spec.cast_failed_column
+violated = spec.check_failed_column
 
 
 @dataclass(frozen=True)
@@ -59,15 +53,7 @@ class Source:
 
 def check_columns(source: Source, plan: ValidationPlan) -> list[str]:
     """The extra source columns; raise SourceError for missing ones (or extras under 'error')."""
-    names = [n for n in source.names if n not in plan.internal_columns]
-    missing = [c.name for c in plan.columns if c.name not in names]
-    if missing:
-        raise SourceError(f"source lacks contract column(s): {', '.join(missing)}")
-    contract = {c.name for c in plan.columns}
-    extras = [n for n in names if n not in contract]
-    if extras and plan.extra_columns == "error":
-        raise SourceError(f"source has columns the contract does not declare: {', '.join(extras)}")
-    return extras
+    return spec.check_columns(source.names, plan)
 
 
 def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
@@ -78,9 +64,9 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
         exp.Table(this=sb.ident(source.view))
     )
     typed_items: list[exp.Expression] = []
-    for i, spec in enumerate(plan.columns):
-        raw = _null_values(sb.col(spec.name), types[spec.name], plan.null_values)
-        casted = column_cast(raw, types[spec.name], spec.type)
+    for i, column in enumerate(plan.columns):
+        raw = _null_values(sb.col(column.name), types[column.name], plan)
+        casted = column_cast(raw, types[column.name], column.type)
         failed = sb.and_all([sb.not_null(raw), exp.Not(this=sb.false_when_null(casted.ok))])
         typed_items += [sb.alias(casted.value, typed(i)), sb.alias(failed, cast_failed(i))]
     translate = Translator(lambda c: sb.col(typed(_position(index, c))))
@@ -92,7 +78,7 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
     flags += [sb.col(violated(j)) for j, c in enumerate(plan.checks) if c.severity == "error"]
     quarantine = sb.false_when_null(sb.or_all(flags))
     # no ELSE: NULL of the reasons' type, which is spelled (with every rule text) only once
-    reasons = sb.case([(quarantine, _reasons(plan))])
+    reasons = sb.case([(quarantine, _reasons(plan, types))])
     return _stage(
         [sb.alias(quarantine, QUARANTINE), sb.alias(reasons, REASON_LIST)],
         _stage(checked_items, _stage(typed_items, src, "src"), "typed"),
@@ -105,10 +91,10 @@ def cast_query(source: Source, plan: ValidationPlan) -> exp.Select:
     check_columns(source, plan)
     types = dict(source.columns)
     items: list[exp.Expression] = []
-    for spec in plan.columns:
-        raw = _null_values(sb.col(spec.name), types[spec.name], plan.null_values)
-        casted = column_cast(raw, types[spec.name], spec.type)
-        items.append(sb.alias(casted.value, spec.name))
+    for column in plan.columns:
+        raw = _null_values(sb.col(column.name), types[column.name], plan)
+        casted = column_cast(raw, types[column.name], column.type)
+        items.append(sb.alias(casted.value, column.name))
     items += [sb.col(n) for n in plan.internal_columns]
     return sb.select(*items).from_(exp.Table(this=sb.ident(source.view)))
 
@@ -125,9 +111,11 @@ def _position(index: dict[str, int], column: ir.Col | str) -> int:
     return index[name]
 
 
-def _null_values(raw: exp.Expression, source_type: str, nulls: Sequence[str]) -> exp.Expression:
-    """Text listed in null_values is NULL (text columns only)."""
-    if source_type != "VARCHAR" or not nulls:
+def _null_values(raw: exp.Expression, source_type: str, plan: ValidationPlan) -> exp.Expression:
+    """Text listed in null_values is NULL: in text columns, unless the frame was read from typed
+    storage (plan.text_source False: a string stored in Parquet is data)."""
+    nulls = plan.null_values
+    if source_type != "VARCHAR" or not nulls or plan.text_source is False:
         return raw
     listed = exp.In(this=raw, expressions=[sb.string(v) for v in nulls])
     return sb.case([(sb.false_when_null(listed), exp.Null())], raw)
@@ -144,38 +132,24 @@ def _violation(
         try:
             predicate = check.predicate
         except NotImplementedError:
-            raise unsupported(f"check {check.id} ({type(check).__name__})") from None
-        is_false = exp.Not(this=sb.paren(translate(predicate)))
+            raise spec.unsupported(f"check {check.id} ({type(check).__name__})", ENGINE) from None
+        with spec.located(check):
+            is_false = exp.Not(this=sb.paren(translate(predicate)))
     parts: list[exp.Expression] = [sb.false_when_null(is_false)]
     parts += [exp.Not(this=sb.col(cast_failed(_position(index, name)))) for name in check.columns]
     return sb.and_all(parts)
 
 
-def _reasons(plan: ValidationPlan) -> exp.Expression:
+def _reasons(plan: ValidationPlan, types: Mapping[str, str]) -> exp.Expression:
     """list<struct> of every failure of the row: cast failures in column order, then checks."""
-    reasons: list[tuple[tuple[str | None, ...], str | None, exp.Expression]] = []
-    for i, spec in enumerate(plan.columns):
-        fields: tuple[str | None, ...] = (
-            cast_rule_id(spec.name),
-            f"type {spec.type}",
-            spec.name,
-            None,
-            cast_message(spec.name, spec.type),
-            "error",
-        )
-        reasons.append((fields, spec.name, sb.col(cast_failed(i))))
-    for j, check in enumerate(plan.checks):
-        first = check.columns[0] if check.columns else None
-        message = check.description or f"violates {check.rule}"
-        fields = (check.id, check.rule, first, None, message, check.severity)
-        reasons.append((fields, first, sb.col(violated(j))))
-    rtype = reasons_type(
-        {n: [f[REASON_FIELDS.index(n)] or "" for f, _, _ in reasons] for n in DICTIONARY_FIELDS}
-    )
-    entries = [sb.case([(flag, _reason(fields, column))]) for fields, column, flag in reasons]
+    reasons = [(spec.cast_reason(c), sb.col(cast_failed(i))) for i, c in enumerate(plan.columns)]
+    reasons += [(spec.check_reason(c), sb.col(violated(j))) for j, c in enumerate(plan.checks)]
+    rtype = reasons_type({n: [getattr(r, n) for r, _ in reasons] for n in DICTIONARY_FIELDS})
+    entries = [sb.case([(flag, _reason(reason, plan, types))]) for reason, flag in reasons]
     if not entries:
         return sb.cast(exp.Array(expressions=[]), rtype)
-    present = sb.lambda_("__meshc_reason", sb.not_null(sb.col("__meshc_reason")))
+    entry = spec.internal("reason")
+    present = sb.lambda_(entry, sb.not_null(sb.col(entry)))
     return sb.cast(sb.fn("list_filter", exp.Array(expressions=entries), present), rtype)
 
 
@@ -197,13 +171,19 @@ def reasons_type(texts: Mapping[str, Sequence[str]]) -> exp.DataType:
     return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[struct], nested=True)
 
 
-def _reason(fields: tuple[Any, ...], value_column: str | None) -> exp.Expression:
+def _reason(
+    reason: spec.ReasonSpec, plan: ValidationPlan, types: Mapping[str, str]
+) -> exp.Expression:
     values: list[exp.Expression] = []
-    for name, value in zip(REASON_FIELDS, fields, strict=True):
-        if name == "value":  # the text as read, not the typed value
-            value_sql = sb.col(value_column) if value_column else exp.Null()
+    for name in REASON_FIELDS:
+        if name == "value":  # the text as read (a null value is NULL), not the typed value
+            value_sql: exp.Expression = exp.Null()
+            if reason.column:
+                raw = sb.col(reason.column)
+                value_sql = _null_values(raw, types[reason.column], plan)
             values.append(sb.cast(value_sql, "VARCHAR"))
         else:
+            value = getattr(reason, name)
             values.append(sb.cast(sb.string(value) if value is not None else exp.Null(), "VARCHAR"))
     pairs = [
         exp.PropertyEQ(this=exp.to_identifier(n), expression=v)
@@ -241,7 +221,7 @@ def valid_query(table: str, plan: ValidationPlan, extras: Sequence[str]) -> exp.
 def quarantine_query(table: str, plan: ValidationPlan, source: Source) -> exp.Select:
     # as read, except that null_values ("" by default) are NULL, as on every engine
     items: list[exp.Expression] = [
-        sb.alias(_null_values(sb.col(n), t, plan.null_values), n)
+        sb.alias(_null_values(sb.col(n), t, plan), n)
         for n, t in source.columns
         if n not in plan.internal_columns
     ]

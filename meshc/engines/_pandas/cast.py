@@ -155,15 +155,7 @@ def _timestamp(text: Arrow, ltype: LogicalType) -> tuple[Arrow, Arrow]:
     return values, pa.array(ok)
 
 
-_TEXT_CASTS: dict[Kind, Callable[[Arrow, LogicalType], tuple[Arrow, Arrow]]] = {
-    Kind.INTEGER: _integer,
-    Kind.FLOAT: _float,
-    Kind.DECIMAL: _decimal,
-    Kind.BOOLEAN: _boolean,
-    Kind.DATE: _date,
-    Kind.TIMESTAMP: _timestamp,
-    Kind.TIMESTAMP_TZ: _timestamp,
-}
+_TEXT_CASTS = spec.text_casts(_integer, _float, _decimal, _boolean, _date, _timestamp)
 
 
 # -- CAST(x AS type) inside rules ------------------------------------------------------------------

@@ -11,20 +11,27 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from meshc.engines import spec
 from meshc.engines._pandas import io
 from meshc.engines._pandas.cast import cast_stored, cast_text
 from meshc.engines._pandas.dtypes import STRING_DTYPE, fails, from_arrow, to_arrow
-from meshc.engines._pandas.native import Env
+from meshc.engines._pandas.native import Env, Native
 from meshc.engines._pandas.reasons import Reason, build_reasons
 from meshc.engines._pandas.translate import translate
-from meshc.engines.base import REASONS, Split, ValidationPlan, cast_message, cast_rule_id
-from meshc.errors import SourceError
+from meshc.engines.base import (
+    REASONS,
+    EngineLifecycle,
+    Split,
+    ValidationPlan,
+    refuse_unknown_options,
+)
 from meshc.rules import expr as ir
-from meshc.rules.checks import RowCheck
 from meshc.types import Kind
 
 
-class PandasEngine:
+class PandasEngine(EngineLifecycle):
+    """In-memory pandas DataFrames; `close` has nothing to release."""
+
     name = "pandas"
 
     def read(
@@ -39,13 +46,10 @@ class PandasEngine:
         # Text formats read every column as text; `text_columns` must be in every file.
         return io.read(paths, fmt, delimiter, header, required=text_columns)
 
-    def validate(self, frame: pd.DataFrame, plan: ValidationPlan) -> Split:
-        predicates = {  # fail before any work
-            c.id: translate(c.predicate) for c in plan.checks if c.id not in plan.verdicts
-        }
+    def validate(self, frame: pd.DataFrame, plan: ValidationPlan) -> Split[pd.DataFrame]:
+        predicates = _translate_checks(plan)  # fail before any work
         source, internal = _split_internal(frame, plan)
-        contract = [c.name for c in plan.columns]
-        extra = _check_columns(source, contract, plan)
+        extra = spec.check_columns([str(c) for c in source.columns], plan)
         missing = _missing_values(source, plan)
         typed, cast_failed = _cast_columns(source, missing, plan)
         env = Env(pd.concat([typed, _as_text(source, missing, extra)], axis=1), len(source))
@@ -69,20 +73,22 @@ class PandasEngine:
         quarantine = source.mask(missing)[quarantined].reset_index(drop=True)
         if plan.include_reasons:
             quarantine[REASONS] = _reasons(source, missing, quarantined, cast_failed, failed, plan)
-        failures = {c.id: int(failed[c.id].sum()) for c in plan.checks}
-        failures.update({cast_rule_id(n): int(m.sum()) for n, m in cast_failed.items() if m.any()})
-        return Split(
-            valid=_with_lineage(valid.reset_index(drop=True), plan),
-            quarantine=_with_lineage(quarantine, plan),
+        failures = spec.failure_counts(
+            plan,
+            {name: int(mask.sum()) for name, mask in cast_failed.items()},
+            [int(failed[c.id].sum()) for c in plan.checks],
+        )
+        return spec.counted_split(
+            _with_lineage(valid.reset_index(drop=True), plan),
+            _with_lineage(quarantine, plan),
             rows_in=len(source),
-            rows_valid=int((~quarantined).sum()),
             rows_quarantined=int(quarantined.sum()),
             failures=failures,
         )
 
     def cast(self, frame: pd.DataFrame, plan: ValidationPlan) -> pd.DataFrame:
         source, internal = _split_internal(frame, plan)
-        _check_columns(source, [c.name for c in plan.columns], plan)
+        spec.check_columns([str(c) for c in source.columns], plan)
         typed, _ = _cast_columns(source, _missing_values(source, plan), plan)
         return pd.concat([typed, internal], axis=1)
 
@@ -106,14 +112,23 @@ class PandasEngine:
         return [str(c) for c in frame.columns]
 
 
-def create(**options: object) -> PandasEngine:
-    """Registry entry point; the pandas engine takes no options."""
-    if options:
-        raise TypeError(f"the pandas engine takes no options, got {sorted(options)}")
+def create(**options: Any) -> PandasEngine:
+    """The registry's entry point; the pandas engine takes no options."""
+    refuse_unknown_options("pandas", options, ())
     return PandasEngine()
 
 
 # -- validate's stages -----------------------------------------------------------------------------
+def _translate_checks(plan: ValidationPlan) -> dict[str, Native]:
+    """Each check's predicate (but those the plan's verdicts decide); an MC390 names its check."""
+    predicates: dict[str, Native] = {}
+    for check in plan.checks:
+        if check.id not in plan.verdicts:
+            with spec.located(check):
+                predicates[check.id] = translate(check.predicate)
+    return predicates
+
+
 def _split_internal(frame: pd.DataFrame, plan: ValidationPlan) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(source, internal columns), both on a RangeIndex (literals and masks align on it)."""
     frame = frame.reset_index(drop=True)
@@ -125,22 +140,11 @@ def _split_internal(frame: pd.DataFrame, plan: ValidationPlan) -> tuple[pd.DataF
     return source, frame[internal]
 
 
-def _check_columns(source: pd.DataFrame, contract: list[str], plan: ValidationPlan) -> list[str]:
-    """The extra (non-contract) column names; raises for missing or forbidden columns."""
-    names = [str(c) for c in source.columns]
-    absent = [c for c in contract if c not in names]
-    if absent:
-        raise SourceError(f"source lacks contract column(s): {', '.join(absent)}")
-    extra = [c for c in names if c not in contract]
-    if extra and plan.extra_columns == "error":
-        raise SourceError(f"source has columns the contract does not declare: {', '.join(extra)}")
-    return extra
-
-
-def _is_text_source(source: pd.DataFrame) -> bool:
-    flag = source.attrs.get(io.TEXT_SOURCE)
-    if flag is not None:
-        return bool(flag)
+def _is_text_source(source: pd.DataFrame, plan: ValidationPlan) -> bool:
+    """As the plan says (read from csv/json or not); an in-memory frame is text when every
+    column holds strings."""
+    if plan.text_source is not None:
+        return plan.text_source
     types = pd.api.types
     return all(types.is_string_dtype(t) or types.is_object_dtype(t) for t in source.dtypes)
 
@@ -148,7 +152,7 @@ def _is_text_source(source: pd.DataFrame) -> bool:
 def _missing_values(source: pd.DataFrame, plan: ValidationPlan) -> pd.DataFrame:
     """Per cell: NULL as read, or one of the plan's null_values in a text source."""
     missing = source.isna()
-    if _is_text_source(source) and plan.null_values:
+    if _is_text_source(source, plan) and plan.null_values:
         missing |= source.isin(list(plan.null_values))
     return missing
 
@@ -158,16 +162,16 @@ def _cast_columns(
     missing: pd.DataFrame,
     plan: ValidationPlan,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    text = _is_text_source(source)
+    text = _is_text_source(source, plan)
     typed: dict[str, pd.Series] = {}
     failed: dict[str, np.ndarray] = {}
-    for spec in plan.columns:
-        column = source[spec.name]
+    for column_spec in plan.columns:
+        column = source[column_spec.name]
         if text:
-            values, bad = cast_text(_text(column, missing[spec.name]), spec.type)
+            values, bad = cast_text(_text(column, missing[column_spec.name]), column_spec.type)
         else:
-            values, bad = cast_stored(column, spec.type)
-        typed[spec.name], failed[spec.name] = values, bad
+            values, bad = cast_stored(column, column_spec.type)
+        typed[column_spec.name], failed[column_spec.name] = values, bad
     return pd.DataFrame(typed, index=source.index), failed
 
 
@@ -200,37 +204,21 @@ def _reasons(
     raw = {n: to_arrow(_raw_text(rows[n], missing[n][quarantined])) for n in rows.columns}
     none = pa.nulls(len(rows), pa.string())
     reasons = [
-        Reason(
-            cast_failed[s.name][quarantined],
-            cast_rule_id(s.name),
-            f"type {s.type}",
-            s.name,
-            raw[s.name],
-            cast_message(s.name, s.type),
-            "error",
-        )
-        for s in plan.columns
+        _reason(cast_failed[c.name][quarantined], spec.cast_reason(c), raw[c.name])
+        for c in plan.columns
     ]
     for check in plan.checks:
-        column = _first_column(check)
-        reasons.append(
-            Reason(
-                failed[check.id][quarantined],
-                check.id,
-                check.rule,
-                column,
-                raw.get(column, none) if column else none,
-                check.description or f"violates {check.rule}",
-                check.severity,
-            )
-        )
+        reason = spec.check_reason(check)
+        values = raw.get(reason.column, none) if reason.column else none
+        reasons.append(_reason(failed[check.id][quarantined], reason, values))
     built = build_reasons(reasons, len(rows))
     return pd.Series(pd.arrays.ArrowExtensionArray(built))
 
 
-def _first_column(check: RowCheck) -> str | None:
-    columns = check.columns
-    return columns[0] if columns else None
+def _reason(failed: np.ndarray, reason: spec.ReasonSpec, values: pa.Array) -> Reason:
+    return Reason(
+        failed, reason.rule_id, reason.rule, reason.column, values, reason.message, reason.severity
+    )
 
 
 def _with_lineage(frame: pd.DataFrame, plan: ValidationPlan) -> pd.DataFrame:

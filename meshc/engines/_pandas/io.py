@@ -14,16 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from meshc.engines import sourcespec
+from meshc.engines import sourcespec, spec
 from meshc.engines._pandas.dtypes import STRING_DTYPE
 from meshc.engines._pandas.reasons import reasons_to_json
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
-
-TEXT_SOURCE = "meshc_text_source"  # DataFrame.attrs flag: columns are raw text
 
 
 def read(
@@ -35,20 +34,15 @@ def read(
 ) -> pd.DataFrame:
     """All files, concatenated by column name; `required` (the contract columns) must be in
     every CSV and Parquet file (sourcespec)."""
-    fmt = fmt.lower()
+    fmt, found = spec.source_files(
+        paths, fmt, delimiter=delimiter, header=header, required=required
+    )
     readers = {
         "csv": lambda p: _read_csv(p, delimiter, header),
         "parquet": _read_parquet,
         "json": _read_json,
         "ndjson": _read_json,
     }
-    if fmt not in readers:
-        raise SourceError(f"unsupported source format '{fmt}' (csv, parquet, json, ndjson)")
-    if not paths:
-        raise SourceError("no source files to read")
-    found = sourcespec.check_files(
-        paths, fmt, delimiter=delimiter, header=header, required=required
-    )
     try:
         frames = [readers[fmt](str(p)) for p in paths]
     except (OSError, ValueError, pa.ArrowException) as exc:
@@ -56,7 +50,6 @@ def read(
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if fmt == "parquet":  # meshc reads flat columns only (sourcespec)
         frame = frame.drop(columns=sourcespec.unread_columns(found))
-    frame.attrs[TEXT_SOURCE] = fmt != "parquet"
     return frame
 
 
@@ -138,11 +131,16 @@ def plain_type(kind: pa.DataType) -> pa.DataType:
 
 
 def _flatten(table: pa.Table, temporal_as_text: bool) -> pa.Table:
-    """Reasons as a JSON string; for JSON also decimals and dates/times as exact text."""
+    """Reasons as a JSON string; timestamps as the text every engine writes to CSV and JSON
+    (ISO with a 'T', six fraction digits, 'Z' for an instant: Arrow's %S carries the fraction);
+    for JSON also decimals and dates/times as exact text."""
     for i, field in enumerate(table.schema):
         column = table.column(i)
         if field.name == REASONS:
             table = table.set_column(i, field.name, reasons_to_json(column))
+        elif pa.types.is_timestamp(field.type):
+            iso = "%Y-%m-%dT%H:%M:%SZ" if field.type.tz else "%Y-%m-%dT%H:%M:%S"
+            table = table.set_column(i, field.name, pc.strftime(column, format=iso))
         elif temporal_as_text and (
             pa.types.is_decimal(field.type) or pa.types.is_temporal(field.type)
         ):

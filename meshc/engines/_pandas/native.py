@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from meshc.diagnostics import Diagnostic
+from meshc.engines import spec
 from meshc.errors import UnsupportedConstruct
 from meshc.rules import expr as ir
 
@@ -25,6 +25,9 @@ Native = Callable[[Env], pd.Series]
 Translate = Callable[[ir.Expr], Native]
 
 
-def unsupported(what: str) -> UnsupportedConstruct:
-    """The named error for a construct this engine cannot express (never a silent fallback)."""
-    return UnsupportedConstruct([Diagnostic("MC390", f"{what} is not supported on pandas")])
+ENGINE = "pandas"
+
+
+def unsupported(what: ir.Expr | str) -> UnsupportedConstruct:
+    """The named error (MC390) for what pandas cannot express (never a silent fallback)."""
+    return spec.unsupported(what, ENGINE)

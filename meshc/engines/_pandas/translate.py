@@ -15,11 +15,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from meshc.engines import spec
 from meshc.engines._pandas import numeric, temporal
 from meshc.engines._pandas.cast import RULE_CASTS
 from meshc.engines._pandas.coerce import literal, unify
 from meshc.engines._pandas.dtypes import as_boolean, from_arrow, to_arrow
-from meshc.engines._pandas.native import Env, Native, unsupported
+from meshc.engines._pandas.native import ENGINE, Env, Native, unsupported
 from meshc.rules import expr as ir
 from meshc.types import STRING, Kind
 
@@ -28,7 +29,7 @@ def translate(node: ir.Expr) -> Native:
     """Compile an expression tree to a native pandas expression (raises UnsupportedConstruct)."""
     handler = _HANDLERS.get(type(node))
     if handler is None:
-        raise unsupported(f"expression node {type(node).__name__}")
+        raise spec.no_handler(node, ENGINE)
     return handler(node)
 
 
@@ -47,19 +48,9 @@ def _lit(node: ir.Lit) -> Native:
 
 
 # -- logic -----------------------------------------------------------------------------------------
-_OPS: dict[str, Callable[[pd.Series, pd.Series], pd.Series]] = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-
 def compare(op: str, left: ir.Expr, right: ir.Expr) -> Native:
     lf, rf = translate(left), translate(right)
-    compare_op = _OPS[op]
+    compare_op = spec.COMPARISONS[op]
 
     def run(env: Env) -> pd.Series:
         (a, b), _ = unify([lf(env), rf(env)], [left.type, right.type])
@@ -126,7 +117,7 @@ def _between(node: ir.Between) -> Native:
     return _negate(inside) if node.negated else inside
 
 
-def _regex(node: ir.RegexSearch) -> Native:
+def _regex_search(node: ir.RegexSearch) -> Native:
     inner = translate(node.operand)
     # pyarrow's kernel is RE2, the flavour DuckDB uses; the portable subset reads the same on both.
     pattern = ("(?i)" if node.case_insensitive else "") + node.pattern
@@ -233,29 +224,27 @@ def _concat(node: ir.Concat) -> Native:
     return run
 
 
-_HANDLERS: dict[type, Callable[[ir.Expr], Native]] = {
-    ir.Col: _col,  # type: ignore[dict-item]
-    ir.Lit: _lit,  # type: ignore[dict-item]
-    ir.Compare: _compare,  # type: ignore[dict-item]
-    ir.And: _and,  # type: ignore[dict-item]
-    ir.Or: _or,  # type: ignore[dict-item]
-    ir.Not: _not,  # type: ignore[dict-item]
-    ir.IsNull: _is_null,  # type: ignore[dict-item]
-    ir.InList: _in_list,  # type: ignore[dict-item]
-    ir.Between: _between,  # type: ignore[dict-item]
-    ir.RegexSearch: _regex,  # type: ignore[dict-item]
-    ir.IsDuplicate: _is_duplicate,  # type: ignore[dict-item]
-    ir.Case: _case,  # type: ignore[dict-item]
-    ir.Coalesce: _coalesce,  # type: ignore[dict-item]
-    ir.Cast: _cast,  # type: ignore[dict-item]
-    ir.StrFn: _str_fn,  # type: ignore[dict-item]
-    ir.Substring: _substring,  # type: ignore[dict-item]
-    ir.Concat: _concat,  # type: ignore[dict-item]
-    ir.Arith: lambda n: numeric.arith(n, translate),  # type: ignore[arg-type]
-    ir.Neg: lambda n: numeric.negate(n, translate),  # type: ignore[arg-type]
-    ir.Agg: lambda n: numeric.aggregate(n, translate),  # type: ignore[arg-type]
-    ir.DateAdd: lambda n: temporal.date_add(n, translate),  # type: ignore[arg-type]
-    ir.DateDiffDays: lambda n: temporal.date_diff_days(n, translate),  # type: ignore[arg-type]
-}
+def _arith(node: ir.Arith) -> Native:
+    return numeric.arith(node, translate)
+
+
+def _neg(node: ir.Neg) -> Native:
+    return numeric.negate(node, translate)
+
+
+def _agg(node: ir.Agg) -> Native:
+    return numeric.aggregate(node, translate)
+
+
+def _date_add(node: ir.DateAdd) -> Native:
+    return temporal.date_add(node, translate)
+
+
+def _date_diff_days(node: ir.DateDiffDays) -> Native:
+    return temporal.date_diff_days(node, translate)
+
+
+# one function per node class, found by name: `_in_list` translates `InList`
+_HANDLERS: dict[type[ir.Expr], Callable[[ir.Expr], Native]] = spec.handlers(globals())
 
 __all__ = ["Env", "Native", "evaluate", "translate", "unsupported"]

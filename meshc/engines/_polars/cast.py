@@ -112,15 +112,7 @@ _TIMESTAMP_FORMATS = (
 )
 
 
-_TEXT_CASTS = {
-    Kind.INTEGER: _integer,
-    Kind.FLOAT: _float,
-    Kind.DECIMAL: _decimal,
-    Kind.BOOLEAN: _boolean,
-    Kind.DATE: _date,
-    Kind.TIMESTAMP: _timestamp,
-    Kind.TIMESTAMP_TZ: _timestamp,
-}
+_TEXT_CASTS = spec.text_casts(_integer, _float, _decimal, _boolean, _date, _timestamp)
 
 
 def cast_column(raw: pl.Expr, source: pl.DataType, ltype: LogicalType) -> tuple[pl.Expr, pl.Expr]:

@@ -6,6 +6,7 @@ import errno
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +16,26 @@ from meshc.engines._polars import io, spill
 from meshc.engines._polars.mask import FrameT, mask_frame
 from meshc.engines._polars.translate import translate
 from meshc.engines._polars.validate import cast, validate, validate_to_files
-from meshc.engines.base import Split, ValidationPlan
+from meshc.engines.base import EngineLifecycle, Split, ValidationPlan, refuse_unknown_options
 from meshc.errors import SourceError, WriteError
 from meshc.rules import expr as ir
 
 Frame = pl.LazyFrame | pl.DataFrame
 
 
-class PolarsEngine:
+class PolarsEngine(EngineLifecycle):
     """Lazy reads, one collected plan per validation, eager outputs (pl.DataFrame); or, with
-    `validate_streaming`, one streaming pass that writes the outputs to spill files."""
+    `validate_streaming`, one streaming pass that writes the outputs to spill files. The engine
+    owns the spill folders it creates: `close` removes them, so the lazy frames reading them are
+    unreadable afterwards (see spill.py)."""
 
     name = "polars"
+
+    def __init__(self) -> None:
+        self._spills = spill.Spills()
+
+    def close(self) -> None:
+        self._spills.close()
 
     def read(
         self,
@@ -39,31 +48,39 @@ class PolarsEngine:
     ) -> pl.LazyFrame:
         return io.read(paths, fmt, delimiter=delimiter, header=header, text_columns=text_columns)
 
-    def validate(self, frame: Frame, plan: ValidationPlan) -> Split:
+    def validate(self, frame: Frame, plan: ValidationPlan) -> Split[Frame]:
         return validate(frame, plan)
 
     def cast(self, frame: Frame, plan: ValidationPlan) -> pl.LazyFrame:
         return cast(frame, plan)
 
-    def validate_streaming(self, frame: Frame, plan: ValidationPlan) -> Split:
+    def validate_streaming(self, frame: Frame, plan: ValidationPlan) -> Split[Frame]:
         """`validate`, in bounded memory: the outputs are streamed to Parquet spill files and come
         back as lazy scans of them (see spill.py); `write` then links the files into place."""
         try:
-            spilled = spill.SpillDir()
+            folder = self._spills.folder()
+        except OSError as exc:
+            _raise_if_spill_failed(exc)
+            raise
+        try:
             split = validate_to_files(
                 frame,
                 plan,
-                spilled.path / "valid.parquet",
-                spilled.path / "quarantine.parquet",
-                spilled.path / "flags.arrow",
+                folder.path / "valid.parquet",
+                folder.path / "quarantine.parquet",
+                folder.path / "flags.arrow",
             )
-        except (OSError, SourceError) as exc:
-            _raise_if_spill_failed(exc)
+        except BaseException as exc:
+            self._spills.discard(folder)
+            if isinstance(exc, (OSError, SourceError)):
+                _raise_if_spill_failed(exc)
             raise
-        (spilled.path / "flags.arrow").unlink()
-        split.valid = spilled.scan("valid.parquet")
-        split.quarantine = spilled.scan("quarantine.parquet")
-        return split
+        (folder.path / "flags.arrow").unlink()
+        return replace(
+            split,
+            valid=self._spills.scan(folder, "valid.parquet"),
+            quarantine=self._spills.scan(folder, "quarantine.parquet"),
+        )
 
     def materialize(self, frame: Frame) -> pl.DataFrame:
         """An eager DataFrame of a (possibly lazy) output frame."""
@@ -76,14 +93,12 @@ class PolarsEngine:
         return frame.lazy().select(selected).collect().row(0, named=True)
 
     def write(self, frame: Frame, path: Path, fmt: str) -> None:
-        if fmt == "parquet" and spill.publish(frame, Path(path)):
+        if fmt == "parquet" and self._spills.publish(frame, Path(path)):
             return
         io.write(frame, Path(path), fmt)
 
     def mask(self, frame: FrameT, masks: Mapping[str, str]) -> FrameT:
-        masked = mask_frame(frame, masks)
-        spill.carry(frame, masked)
-        return masked
+        return mask_frame(frame, masks)
 
     def to_arrow(self, frame: Frame) -> Any:
         data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
@@ -119,8 +134,7 @@ def _raise_if_spill_failed(exc: BaseException) -> None:
         ) from exc
 
 
-def create(**options: object) -> PolarsEngine:
+def create(**options: Any) -> PolarsEngine:
     """The registry's entry point; the Polars engine takes no options yet."""
-    if options:
-        raise TypeError(f"the polars engine takes no options, got: {', '.join(options)}")
+    refuse_unknown_options("polars", options, ())
     return PolarsEngine()

@@ -9,15 +9,11 @@ from typing import TypeVar
 import polars as pl
 from polars.datatypes import DataTypeClass
 
-from meshc.engines import sourcespec
+from meshc.engines import sourcespec, spec
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
 
-TEXT_FORMATS = ("csv", "json", "ndjson")
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
-# Set on frames read from a text source, whose string columns are subject to null_values;
-# Parquet strings are stored values and keep '' as ''.
-TEXT_SOURCE_ATTR = "_meshc_text_source"
 
 
 def read(
@@ -28,10 +24,7 @@ def read(
     header: bool = True,
     text_columns: Sequence[str] = (),
 ) -> pl.LazyFrame:
-    if not paths:
-        raise SourceError("no source files given")
-    fmt = fmt.lower()
-    found = sourcespec.check_files(
+    fmt, found = spec.source_files(
         paths, fmt, delimiter=delimiter, header=header, required=text_columns
     )
     try:
@@ -40,7 +33,6 @@ def read(
             frame = frame.drop(sourcespec.unread_columns(found))
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SourceError(f"cannot read {fmt} source {', '.join(paths)}: {exc}") from exc
-    setattr(frame, TEXT_SOURCE_ATTR, fmt in TEXT_FORMATS)
     return frame
 
 
@@ -54,7 +46,7 @@ def _scan(paths: list[str], fmt: str, delimiter: str, header: bool) -> pl.LazyFr
         # meshc's own JSON reader: numbers keep their source text, objects their JSON text
         frames = [pl.DataFrame(sourcespec.read_json_table(p)).lazy() for p in paths]
         return frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
-    raise SourceError(f"unknown source format '{fmt}' (choose csv, json, ndjson or parquet)")
+    raise AssertionError(fmt)  # spec.source_files refuses unknown formats
 
 
 def _scan_csv(path: str, delimiter: str, header: bool) -> pl.LazyFrame:
@@ -91,9 +83,9 @@ def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:
         if fmt == "parquet":
             data.write_parquet(path)
         elif fmt == "csv":
-            _csv_timestamps(_flatten_reasons(data)).write_csv(path)
+            _timestamp_text(_flatten_reasons(data)).write_csv(path)
         elif fmt in ("json", "ndjson"):
-            _flatten_reasons(data).write_ndjson(path)
+            _timestamp_text(_flatten_reasons(data)).write_ndjson(path)
         else:
             raise WriteError(f"unknown output format '{fmt}' (choose parquet, csv or json)")
     except (OSError, pl.exceptions.PolarsError) as exc:
@@ -119,17 +111,21 @@ def _plain(dtype: pl.DataType | DataTypeClass) -> pl.DataType | DataTypeClass:
     return dtype
 
 
-def _csv_timestamps(data: pl.DataFrame) -> pl.DataFrame:
-    """UTC instants as '...Z': Polars' CSV default '+0000' is not a form meshc reads back."""
-    aware = [
-        name
-        for name, dtype in data.schema.items()
-        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
-    ]
+def _timestamp_text(data: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as the text every engine writes to CSV and JSON: ISO with a 'T', six fraction
+    digits, UTC instants with 'Z' (Polars' CSV default '+0000' is not a form meshc reads back,
+    and write_ndjson has its own, shorter text)."""
     return data.with_columns(
-        pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        for name in aware
+        _iso(pl.col(name), dtype)
+        for name, dtype in data.schema.items()
+        if isinstance(dtype, pl.Datetime)
     )
+
+
+def _iso(column: pl.Expr, dtype: pl.Datetime) -> pl.Expr:
+    if dtype.time_zone is None:
+        return column.dt.strftime("%Y-%m-%dT%H:%M:%S%.6f")
+    return column.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
 
 
 def _flatten_reasons(data: pl.DataFrame) -> pl.DataFrame:

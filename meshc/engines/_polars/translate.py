@@ -15,9 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from meshc.diagnostics import Diagnostic
+from meshc.engines import spec
 from meshc.engines._polars.cast import cast_value, polars_dtype
-from meshc.errors import UnsupportedConstruct
 from meshc.rules import expr as ir
 from meshc.types import Kind
 
@@ -36,11 +35,6 @@ _DURATION_SUFFIX = {
 }
 
 
-def unsupported(node: ir.Expr | str) -> UnsupportedConstruct:
-    name = node if isinstance(node, str) else type(node).__name__
-    return UnsupportedConstruct([Diagnostic("MC390", f"{name} is not supported on {ENGINE}")])
-
-
 class Translator:
     """Translates IR trees; `column` maps a column name to the Polars expression holding it
     (the typed column during validation, a plain `pl.col` for aggregates)."""
@@ -51,7 +45,7 @@ class Translator:
     def __call__(self, node: ir.Expr) -> pl.Expr:
         handler = _HANDLERS.get(type(node))
         if handler is None:
-            raise unsupported(node)
+            raise spec.no_handler(node, ENGINE)
         return handler(self, node)
 
 
@@ -70,18 +64,8 @@ def _lit(_: Translator, node: ir.Lit) -> pl.Expr:
     return pl.lit(node.value, polars_dtype(node.ltype))
 
 
-_COMPARE: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-
 def _compare(t: Translator, node: ir.Compare) -> pl.Expr:
-    return _COMPARE[node.op](t(node.left), t(node.right))
+    return spec.COMPARISONS[node.op](t(node.left), t(node.right))
 
 
 def _and(t: Translator, node: ir.And) -> pl.Expr:
@@ -133,7 +117,7 @@ def _between(t: Translator, node: ir.Between) -> pl.Expr:
     return ~inside if node.negated else inside
 
 
-def _regex(t: Translator, node: ir.RegexSearch) -> pl.Expr:
+def _regex_search(t: Translator, node: ir.RegexSearch) -> pl.Expr:
     pattern = f"(?i){node.pattern}" if node.case_insensitive else node.pattern
     return t(node.operand).str.contains(pattern, literal=False, strict=True)
 
@@ -215,7 +199,7 @@ def _cast(t: Translator, node: ir.Cast) -> pl.Expr:
     return cast_value(t(node.operand), node.operand.type, node.to)
 
 
-def _strfn(t: Translator, node: ir.StrFn) -> pl.Expr:
+def _str_fn(t: Translator, node: ir.StrFn) -> pl.Expr:
     operand = t(node.operand)
     if node.fn == "length":
         return operand.str.len_chars().cast(pl.Int64)
@@ -229,7 +213,7 @@ def _strfn(t: Translator, node: ir.StrFn) -> pl.Expr:
         if node.type is not None and node.type.kind is Kind.INTEGER:
             return _to_int64(operand.cast(pl.Int128).abs())  # |MIN| overflows
         return operand.abs()
-    raise unsupported(f"function {node.fn}")
+    raise spec.unsupported(f"function {node.fn}", ENGINE)
 
 
 def _substring(t: Translator, node: ir.Substring) -> pl.Expr:
@@ -245,7 +229,7 @@ def _date_add(t: Translator, node: ir.DateAdd) -> pl.Expr:
     return t(node.operand).dt.offset_by(f"{node.amount}{_DURATION_SUFFIX[node.unit]}")
 
 
-def _date_diff(t: Translator, node: ir.DateDiffDays) -> pl.Expr:
+def _date_diff_days(t: Translator, node: ir.DateDiffDays) -> pl.Expr:
     return (t(node.left) - t(node.right)).dt.total_days().cast(pl.Int64)
 
 
@@ -277,33 +261,11 @@ def _agg(t: Translator, node: ir.Agg) -> pl.Expr:
         return operand.min()
     if node.fn == "max":
         return operand.max()
-    raise unsupported(f"aggregate {node.fn}")
+    raise spec.unsupported(f"aggregate {node.fn}", ENGINE)
 
 
-_HANDLERS: dict[type[ir.Expr], Handler] = {
-    ir.Col: _col,
-    ir.Lit: _lit,
-    ir.Compare: _compare,
-    ir.And: _and,
-    ir.Or: _or,
-    ir.Not: _not,
-    ir.IsNull: _is_null,
-    ir.InList: _in_list,
-    ir.Between: _between,
-    ir.RegexSearch: _regex,
-    ir.Arith: _arith,
-    ir.Neg: _neg,
-    ir.Case: _case,
-    ir.Coalesce: _coalesce,
-    ir.Cast: _cast,
-    ir.StrFn: _strfn,
-    ir.Substring: _substring,
-    ir.Concat: _concat,
-    ir.DateAdd: _date_add,
-    ir.DateDiffDays: _date_diff,
-    ir.IsDuplicate: _is_duplicate,
-    ir.Agg: _agg,
-}
+# one function per node class, found by name: `_in_list` translates `InList`
+_HANDLERS: dict[type[ir.Expr], Handler] = spec.handlers(globals())
 
 
 def translate(node: ir.Expr, column: ColumnResolver | None = None) -> pl.Expr:

@@ -20,26 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from meshc.engines import spec
 from meshc.engines._polars.cast import UTC, cast_column
-from meshc.engines._polars.io import TEXT_SOURCE_ATTR, plain_strings
-from meshc.engines._polars.translate import Translator, unsupported
-from meshc.engines.base import (
-    REASON_FIELDS,
-    REASONS,
-    Split,
-    ValidationPlan,
-    cast_message,
-    cast_rule_id,
-)
+from meshc.engines._polars.io import plain_strings
+from meshc.engines._polars.translate import ENGINE, Translator
+from meshc.engines.base import REASON_FIELDS, REASONS, Split, ValidationPlan
 from meshc.errors import SourceError
 from meshc.rules.checks import ForeignKey, RowCheck
-from meshc.types import Kind
 
 if TYPE_CHECKING:
     from polars._typing import EngineType
 
-_PREFIX = "__meshc_"
-QUARANTINED = f"{_PREFIX}quarantined"
+QUARANTINED = spec.QUARANTINED
 # A rule's text and message are the same in every row that fails it (and can be long: an IN list
 # of 80 KB): as Categorical they are held once, each row keeps a small index. Written to Parquet
 # they stay strings (dictionary-encoded), so readers see the same values.
@@ -54,16 +46,7 @@ _REASON_DTYPE = pl.List(
 )
 
 
-def typed_name(column: str) -> str:
-    return f"{_PREFIX}typed:{column}"
-
-
-def cast_flag(column: str) -> str:
-    return f"{_PREFIX}castfail:{column}"
-
-
-def check_flag(index: int) -> str:
-    return f"{_PREFIX}violates:{index}"
+check_flag = spec.check_failed_column
 
 
 @dataclass(frozen=True)
@@ -75,6 +58,13 @@ class _Layout:
     contract: dict[str, Any]  # name -> LogicalType, contract order
     extras: list[str]
     can_fail: list[str]  # contract columns whose cast can fail (cast flag present)
+    position: dict[str, int]  # contract column -> its index (internal names go by position)
+
+    def typed_name(self, column: str) -> str:
+        return spec.typed_column(self.position[column])
+
+    def cast_flag(self, column: str) -> str:
+        return spec.cast_failed_column(self.position[column])
 
 
 def validate(frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan) -> Split:
@@ -96,7 +86,7 @@ def validate(frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan) -> Split:
         rows_in=int(sums[_ROWS]),
         rows_valid=valid.height,
         rows_quarantined=quarantine.height,
-        failures=_failures(sums, layout, plan.checks),
+        failures=_failures(sums, layout, plan),
     )
 
 
@@ -114,7 +104,7 @@ def validate_to_files(
     base, layout = _flagged(frame, plan)
     flags = base.select(
         QUARANTINED,
-        *[cast_flag(c) for c in layout.can_fail],
+        *[layout.cast_flag(c) for c in layout.can_fail],
         *[check_flag(i) for i in range(len(plan.checks))],
     )
     sinks = [
@@ -133,14 +123,12 @@ def validate_to_files(
         .collect()
     )
     sums = counts.row(0, named=True)
-    rows_in, rows_quarantined = int(sums[_ROWS]), int(sums[QUARANTINED])
-    return Split(
-        valid=None,
-        quarantine=None,
-        rows_in=rows_in,
-        rows_valid=rows_in - rows_quarantined,
-        rows_quarantined=rows_quarantined,
-        failures=_failures(sums, layout, plan.checks),
+    return spec.counted_split(
+        None,
+        None,
+        rows_in=int(sums[_ROWS]),
+        rows_quarantined=int(sums[QUARANTINED]),
+        failures=_failures(sums, layout, plan),
     )
 
 
@@ -151,10 +139,10 @@ def _flagged(
     quarantine flag."""
     lazy = frame.lazy()
     layout = _layout(lazy, plan)
-    base = _null_mapped(lazy, layout, plan, getattr(frame, TEXT_SOURCE_ATTR, None))
+    base = _null_mapped(lazy, layout, plan, plan.text_source)
     base = base.with_columns(_typed_and_flags(layout))
     base = base.with_columns(_check_flags(layout, plan))
-    error_flags = [pl.col(cast_flag(c)) for c in layout.can_fail] + [
+    error_flags = [pl.col(layout.cast_flag(c)) for c in layout.can_fail] + [
         pl.col(check_flag(i)) for i, c in enumerate(plan.checks) if c.severity == "error"
     ]
     quarantined = pl.any_horizontal(error_flags) if error_flags else pl.lit(False)
@@ -175,13 +163,8 @@ def _layout(lazy: pl.LazyFrame, plan: ValidationPlan) -> _Layout:
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         raise SourceError(f"cannot read the source: {exc}") from exc
     names = [c for c in schema.names() if c not in plan.internal_columns]
-    contract = {spec.name: spec.type for spec in plan.columns}
-    missing = [c for c in contract if c not in schema]
-    if missing:
-        raise SourceError(f"source lacks contract column(s): {', '.join(missing)}")
-    extras = [c for c in names if c not in contract]
-    if extras and plan.extra_columns == "error":
-        raise SourceError(f"source has columns the contract does not declare: {', '.join(extras)}")
+    extras = spec.check_columns(names, plan)
+    contract = {c.name: c.type for c in plan.columns}
     unknown = sorted(
         {
             c
@@ -193,15 +176,17 @@ def _layout(lazy: pl.LazyFrame, plan: ValidationPlan) -> _Layout:
     )
     if unknown:
         raise SourceError(f"source lacks column(s) that rules read: {', '.join(unknown)}")
-    can_fail = [c for c, t in contract.items() if t.kind is not Kind.STRING]
-    return _Layout(names, schema, contract, extras, can_fail)
+    can_fail = [c.name for c in plan.columns if spec.can_fail(c)]
+    position = {c.name: i for i, c in enumerate(plan.columns)}
+    return _Layout(names, schema, contract, extras, can_fail, position)
 
 
 def _null_mapped(
     lazy: pl.LazyFrame, layout: _Layout, plan: ValidationPlan, text_source: bool | None
 ) -> pl.LazyFrame:
-    """Apply null_values to text columns. Frames from our Parquet reader are exempt (stored
-    strings are data); frames built elsewhere are treated as text when their column is String."""
+    """Apply null_values to text columns. Frames read from Parquet (plan.text_source False) are
+    exempt (stored strings are data); frames built elsewhere (None) are treated as text when
+    their column is String."""
     if not plan.null_values or text_source is False:
         return lazy
     nulls = pl.lit(pl.Series(list(plan.null_values), dtype=pl.String)).implode()
@@ -217,9 +202,9 @@ def _typed_and_flags(layout: _Layout) -> list[pl.Expr]:
     exprs: list[pl.Expr] = []
     for name, ltype in layout.contract.items():
         typed, ok = cast_column(pl.col(name), layout.schema[name], ltype)
-        exprs.append(typed.alias(typed_name(name)))
+        exprs.append(typed.alias(layout.typed_name(name)))
         if name in layout.can_fail:
-            exprs.append((~ok).fill_null(False).alias(cast_flag(name)))
+            exprs.append((~ok).fill_null(False).alias(layout.cast_flag(name)))
     return exprs
 
 
@@ -227,7 +212,7 @@ def cast(frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan) -> pl.LazyFra
     """The typed contract columns (a failed cast is NULL) and the plan's internal columns."""
     lazy = frame.lazy()
     layout = _layout(lazy, plan)
-    base = _null_mapped(lazy, layout, plan, getattr(frame, TEXT_SOURCE_ATTR, None))
+    base = _null_mapped(lazy, layout, plan, plan.text_source)
     typed = [
         cast_column(pl.col(c), layout.schema[c], t)[0].alias(c) for c, t in layout.contract.items()
     ]
@@ -239,7 +224,7 @@ def _check_flags(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
 
     def column(name: str) -> pl.Expr:
         # implicit (undeclared) columns that rules read are compared as their text
-        return pl.col(typed_name(name)) if name in contract else pl.col(name)
+        return pl.col(layout.typed_name(name)) if name in contract else pl.col(name)
 
     translate = Translator(column)
     flags = []
@@ -247,38 +232,33 @@ def _check_flags(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
         if check.id in plan.verdicts:
             violated = pl.col(plan.verdicts[check.id]).fill_null(False)
         elif isinstance(check, ForeignKey):
-            raise unsupported("ForeignKey (evaluated by the runner)")
+            raise spec.unsupported("ForeignKey (evaluated by the runner)", ENGINE)
         else:
-            violated = (~translate(check.predicate)).fill_null(False)
+            with spec.located(check):
+                violated = (~translate(check.predicate)).fill_null(False)
         # a column that failed its cast is NULL here; its row is quarantined for the cast only
-        failed_inputs = [pl.col(cast_flag(c)) for c in check.columns if c in layout.can_fail]
+        failed_inputs = [pl.col(layout.cast_flag(c)) for c in check.columns if c in layout.can_fail]
         if failed_inputs:
             violated = violated & ~pl.any_horizontal(failed_inputs)
         flags.append(violated.alias(check_flag(index)))
     return flags
 
 
-_ROWS = f"{_PREFIX}rows"
+_ROWS = spec.internal("rows")
 
 
 def _count_exprs(layout: _Layout, checks: tuple[RowCheck, ...]) -> list[pl.Expr]:
     exprs = [pl.len().alias(_ROWS)]
-    exprs += [pl.col(cast_flag(c)).sum().alias(f"c{i}") for i, c in enumerate(layout.can_fail)]
+    exprs += [
+        pl.col(layout.cast_flag(c)).sum().alias(f"c{i}") for i, c in enumerate(layout.can_fail)
+    ]
     exprs += [pl.col(check_flag(i)).sum().alias(f"k{i}") for i in range(len(checks))]
     return exprs
 
 
-def _failures(
-    sums: dict[str, Any], layout: _Layout, checks: tuple[RowCheck, ...]
-) -> dict[str, int]:
-    """Every check id (0 when none fail); cast ids only when some value failed."""
-    failures: dict[str, int] = {}
-    for i, column in enumerate(layout.can_fail):
-        if sums[f"c{i}"]:
-            failures[cast_rule_id(column)] = int(sums[f"c{i}"])
-    for i, check in enumerate(checks):
-        failures[check.id] = failures.get(check.id, 0) + int(sums[f"k{i}"])
-    return failures
+def _failures(sums: dict[str, Any], layout: _Layout, plan: ValidationPlan) -> dict[str, int]:
+    casts = {column: sums[f"c{i}"] for i, column in enumerate(layout.can_fail)}
+    return spec.failure_counts(plan, casts, [sums[f"k{i}"] for i in range(len(plan.checks))])
 
 
 def _lineage(lineage: Mapping[str, Any]) -> list[pl.Expr]:
@@ -292,7 +272,7 @@ def _lineage(lineage: Mapping[str, Any]) -> list[pl.Expr]:
 
 
 def _valid_columns(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
-    columns = [pl.col(typed_name(c)).alias(c) for c in layout.contract]
+    columns = [pl.col(layout.typed_name(c)).alias(c) for c in layout.contract]
     if plan.extra_columns == "keep":
         columns += [pl.col(c).cast(pl.String) for c in layout.extras]
     return columns + _lineage(plan.lineage)
@@ -301,43 +281,32 @@ def _valid_columns(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
 def _quarantine_columns(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
     columns = [pl.col(c) for c in layout.source_columns]
     if plan.include_reasons:
-        columns.append(_reasons(layout, plan.checks).alias(REASONS))
+        columns.append(_reasons(layout, plan).alias(REASONS))
     return columns + _lineage(plan.lineage)
 
 
-def _reasons(layout: _Layout, checks: tuple[RowCheck, ...]) -> pl.Expr:
+def _reasons(layout: _Layout, plan: ValidationPlan) -> pl.Expr:
     """Cast failures in column order, then checks in plan order, warn checks included."""
     entries = [
-        _entry(cast_flag(c), cast_rule_id(c), f"type {t}", c, cast_message(c, t), "error")
-        for c, t in layout.contract.items()
-        if c in layout.can_fail
+        _entry(layout.cast_flag(c.name), spec.cast_reason(c))
+        for c in plan.columns
+        if c.name in layout.can_fail
     ]
-    entries += [
-        _entry(
-            check_flag(i),
-            check.id,
-            check.rule,
-            check.columns[0] if check.columns else None,
-            check.description or f"violates {check.rule}",
-            check.severity,
-        )
-        for i, check in enumerate(checks)
-    ]
+    entries += [_entry(check_flag(i), spec.check_reason(c)) for i, c in enumerate(plan.checks)]
     if not entries:
         return pl.lit([], _REASON_DTYPE)
     return pl.concat_list(entries).list.drop_nulls()
 
 
-def _entry(
-    flag: str, rule_id: str, rule: str, column: str | None, message: str, severity: str
-) -> pl.Expr:
+def _entry(flag: str, reason: spec.ReasonSpec) -> pl.Expr:
+    column = reason.column
     value = pl.col(column).cast(pl.String) if column is not None else pl.lit(None, pl.String)
     fields = {
-        "rule_id": pl.lit(rule_id),
-        "rule": pl.lit(rule, pl.Categorical),
+        "rule_id": pl.lit(reason.rule_id),
+        "rule": pl.lit(reason.rule, pl.Categorical),
         "column": pl.lit(column, pl.String),
         "value": value,
-        "message": pl.lit(message, pl.Categorical),
-        "severity": pl.lit(severity),
+        "message": pl.lit(reason.message, pl.Categorical),
+        "severity": pl.lit(reason.severity),
     }
     return pl.when(pl.col(flag)).then(pl.struct([fields[k].alias(k) for k in REASON_FIELDS]))

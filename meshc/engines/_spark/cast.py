@@ -134,15 +134,7 @@ def from_naive_utc(naive: Column) -> Column:
     return F.timestamp_micros(micros)
 
 
-_TEXT_CASTS = {
-    Kind.INTEGER: _integer,
-    Kind.FLOAT: _float,
-    Kind.DECIMAL: _decimal,
-    Kind.BOOLEAN: _boolean,
-    Kind.DATE: _date,
-    Kind.TIMESTAMP: _timestamp,
-    Kind.TIMESTAMP_TZ: _timestamp,
-}
+_TEXT_CASTS = spec.text_casts(_integer, _float, _decimal, _boolean, _date, _timestamp)
 
 
 def cast_column(raw: Column, source: T.DataType, ltype: LogicalType) -> tuple[Column, Column]:

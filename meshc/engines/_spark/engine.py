@@ -14,22 +14,29 @@ from meshc.engines._spark.session import get_session
 from meshc.engines._spark.translate import translate
 from meshc.engines._spark.validate import cast as cast_frame
 from meshc.engines._spark.validate import validate as validate_frame
-from meshc.engines.base import Split, ValidationPlan
+from meshc.engines.base import EngineLifecycle, Split, ValidationPlan, refuse_unknown_options
+from meshc.engines.spark_settings import SparkSettings
 from meshc.rules import expr as ir
 
 
-class SparkEngine:
-    """Validates Spark DataFrames; the session is created on first use unless one is given."""
+class SparkEngine(EngineLifecycle):
+    """Validates Spark DataFrames (classic or Spark Connect) of any session; the session it reads
+    with is the one given, else one built from `settings`, else the active one, else one built
+    from the configured settings (meshc.engines.spark_settings), found on first use.
+    `close` leaves the session running: it is shared or the caller's."""
 
     name = "spark"
 
-    def __init__(self, session: SparkSession | None = None) -> None:
+    def __init__(
+        self, session: SparkSession | None = None, settings: SparkSettings | None = None
+    ) -> None:
         self._session = session
+        self._settings = settings
 
     @property
     def session(self) -> SparkSession:
         if self._session is None:
-            self._session = get_session()
+            self._session = get_session(self._settings)
         return self._session
 
     def read(
@@ -46,7 +53,7 @@ class SparkEngine:
             self.session, paths, fmt, delimiter=delimiter, header=header, required=text_columns
         )
 
-    def validate(self, frame: DataFrame, plan: ValidationPlan) -> Split:
+    def validate(self, frame: DataFrame, plan: ValidationPlan) -> Split[DataFrame]:
         return validate_frame(frame, plan)
 
     def cast(self, frame: DataFrame, plan: ValidationPlan) -> DataFrame:
@@ -77,6 +84,15 @@ class SparkEngine:
         return list(frame.columns)
 
 
-def create(session: SparkSession | None = None) -> SparkEngine:
-    """The engine on `session`, or on meshc's shared local session (created lazily)."""
-    return SparkEngine(session)
+def create(**options: Any) -> SparkEngine:
+    """The registry's entry point: `create(session=spark)` runs on that SparkSession;
+    `create(master="spark://host:7077" | "sc://host:15002" | "local[*]", conf={...})` on one
+    built from them; with neither, on the active session or one built from the configured
+    settings (created lazily)."""
+    refuse_unknown_options("spark", options, ("session", "master", "conf"))
+    session = options.get("session")
+    master, conf = options.get("master"), options.get("conf")
+    if session is not None and (master or conf):
+        raise TypeError("spark engine: pass either session= or master=/conf=, not both")
+    settings = SparkSettings(master, dict(conf or {})) if (master or conf) else None
+    return SparkEngine(session, settings)

@@ -14,19 +14,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from meshc.engines import sourcespec
+from meshc.engines import sourcespec, spec
 from meshc.engines._spark.translate import quote
 from meshc.engines.base import REASONS
 from meshc.errors import SourceError, WriteError
 
-TEXT_FORMATS = ("csv", "json", "ndjson")
-# Set on frames read from a text source, whose string columns are subject to null_values;
-# Parquet strings are stored values and keep '' as ''.
-TEXT_SOURCE_ATTR = "_meshc_text_source"
-# Never equal to a real cell, so Spark's CSV reader keeps a quoted "" as ''. An unquoted empty
-# field still comes back NULL (the parser maps it to nullValue before Spark sees it): CSV has no
-# NULL, so every NULL is turned back into '' and plan.null_values alone decides what is NULL.
-_NO_NULL_TEXT = "\u0000meshc-no-null\u0000"
+# spec.NO_NULL_TEXT as nullValue keeps a quoted "" as ''. An unquoted empty field still comes back
+# NULL (the parser maps it to nullValue before Spark sees it): CSV has no NULL, so every NULL is
+# turned back into '' and plan.null_values alone decides what is NULL.
 _TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
 _TIMESTAMP_NTZ_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"
 
@@ -42,10 +37,7 @@ def read(
 ) -> DataFrame:
     """All files, concatenated by column name; `required` (the contract columns) must be in
     every CSV and Parquet file (sourcespec)."""
-    if not paths:
-        raise SourceError("no source files given")
-    fmt = fmt.lower()
-    found = sourcespec.check_files(
+    fmt, found = spec.source_files(
         paths, fmt, delimiter=delimiter, header=header, required=required
     )
     try:
@@ -55,7 +47,6 @@ def read(
     except (OSError, PySparkException) as exc:
         raise SourceError(f"cannot read {fmt} source {', '.join(paths)}: {exc}") from exc
     frame = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
-    setattr(frame, TEXT_SOURCE_ATTR, fmt in TEXT_FORMATS)
     return frame
 
 
@@ -66,7 +57,7 @@ def _read_one(spark: SparkSession, path: str, fmt: str, delimiter: str, header: 
         return spark.read.parquet(path)
     if fmt in ("json", "ndjson"):
         return _read_json(spark, path)
-    raise SourceError(f"unknown source format '{fmt}' (choose csv, json, ndjson or parquet)")
+    raise AssertionError(fmt)  # spec.source_files refuses unknown formats
 
 
 def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> DataFrame:
@@ -86,7 +77,7 @@ def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> D
         .option("quote", '"')
         .option("escape", '"')  # RFC 4180 "" rather than \"
         .option("multiLine", True)
-        .option("nullValue", _NO_NULL_TEXT)
+        .option("nullValue", spec.NO_NULL_TEXT)
         .option("encoding", "UTF-8")
         .csv(path)
     )

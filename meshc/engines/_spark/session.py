@@ -1,34 +1,93 @@
-"""The one SparkSession meshc creates (lazily), tuned for a small local machine."""
+"""The SparkSession meshc runs on: the active one, else one built from the configured settings
+(meshc.engines.spark_settings: a master URL or a Spark Connect `sc://` URL, and Spark conf)."""
 
 from __future__ import annotations
 
+import socket
 import threading
+from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
 
-_LOCK = threading.Lock()
-_SESSION: SparkSession | None = None
+from meshc.engines.spark_settings import DEFAULT_MASTER, SparkSettings, configured
+from meshc.errors import EngineNotAvailable
 
+_LOCK = threading.Lock()
+CONNECT_DEFAULT_PORT = 15002  # Spark Connect's own default
+CONNECT_TIMEOUT_S = 10.0
+
+# Session conf meshc sets on a session it builds (a caller's session is used as it is).
 # UTC: naive timestamps and the session's rendering of instants must not depend on the host.
 # TIMESTAMP_MICROS: Parquet output in the standard microsecond type, not the legacy INT96.
 SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
+# Static conf: only for a session started in this process (a Spark Connect server refuses them).
+LOCAL_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
 
 
-def get_session() -> SparkSession:
-    """The shared local session, created on first use (Spark start-up takes seconds)."""
-    global _SESSION
+def get_session(settings: SparkSettings | None = None) -> SparkSession:
+    """`settings` given: a session built from them. Otherwise the active session (the caller's,
+    classic or Spark Connect) if there is one, else one built from the configured settings
+    (default: `local[*]` with Spark's own partitioning). Spark start-up takes seconds."""
     with _LOCK:
-        if _SESSION is None or _SESSION.sparkContext._jsc is None:  # stopped by someone
-            builder = SparkSession.builder.master("local[2]").appName("meshc")
-            for key, value in SESSION_CONF.items():
-                builder = builder.config(key, value)
-            _SESSION = builder.getOrCreate()
-            _SESSION.sparkContext.setLogLevel("ERROR")
-        return _SESSION
+        if settings is None:
+            active = SparkSession.getActiveSession()
+            if active is not None:
+                return active
+            settings = configured()
+        return _build(settings)
+
+
+def _build(settings: SparkSettings) -> SparkSession:
+    builder = SparkSession.builder.appName("meshc")
+    conf = dict(SESSION_CONF)
+    where = settings.master or DEFAULT_MASTER
+    if settings.is_connect:
+        builder = builder.remote(where)
+    else:
+        builder = builder.master(where)
+        conf.update(LOCAL_CONF)
+    for key, value in {**conf, **settings.conf}.items():
+        builder = builder.config(key, value)
+    if settings.is_connect:
+        _require_reachable(where)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # pyspark raises many kinds; the run cannot start on any of them
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineNotAvailable(f"cannot start a SparkSession on '{where}': {detail}") from exc
+    if not settings.is_connect:
+        _require_master(session, where)
+        session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _require_master(session: SparkSession, master: str) -> None:
+    """getOrCreate hands back a running session whatever master was asked for: say so rather
+    than run somewhere else than configured."""
+    running = session.sparkContext.master
+    if running != master:
+        raise EngineNotAvailable(
+            f"a SparkSession on '{running}' is already running in this process, so meshc "
+            f"cannot start one on '{master}': stop it first, or pass it "
+            "(get_engine('spark', session=spark))"
+        )
+
+
+def _require_reachable(url: str) -> None:
+    """A Spark Connect client retries an unreachable server for minutes: fail fast instead."""
+    parsed = urlsplit(url)
+    host, port = parsed.hostname or "localhost", parsed.port or CONNECT_DEFAULT_PORT
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise EngineNotAvailable(
+            f"no Spark Connect server answers at {host}:{port} ({url}): {exc}; start one "
+            "(sbin/start-connect-server.sh, docs/spark.md) or check --spark-master"
+        ) from None

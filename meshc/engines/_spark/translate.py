@@ -19,9 +19,8 @@ from pyspark.sql import Column, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from meshc.diagnostics import Diagnostic
+from meshc.engines import spec
 from meshc.engines._spark.cast import LONG_MIN, cast_value, spark_type
-from meshc.errors import UnsupportedConstruct
 from meshc.rules import expr as ir
 from meshc.rules.regex import java_pattern
 from meshc.types import Kind, LogicalType
@@ -40,11 +39,6 @@ _TIME_UNITS = {
 }
 
 
-def unsupported(node: ir.Expr | str) -> UnsupportedConstruct:
-    name = node if isinstance(node, str) else type(node).__name__
-    return UnsupportedConstruct([Diagnostic("MC390", f"{name} is not supported on {ENGINE}")])
-
-
 def quote(name: str) -> Column:
     """A column by its exact name (dots and spaces are not struct paths here)."""
     return F.col("`" + name.replace("`", "``") + "`")
@@ -60,7 +54,7 @@ class Translator:
     def __call__(self, node: ir.Expr) -> Column:
         handler = _HANDLERS.get(type(node))
         if handler is None:
-            raise unsupported(node)
+            raise spec.no_handler(node, ENGINE)
         return handler(self, node)
 
 
@@ -107,18 +101,8 @@ def _lit(_: Translator, node: ir.Lit) -> Column:
     return literal(node.value, node.ltype)
 
 
-_COMPARE: dict[str, Callable[[Column, Column], Column]] = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-
 def _compare(t: Translator, node: ir.Compare) -> Column:
-    return _COMPARE[node.op](t(node.left), t(node.right))
+    return spec.COMPARISONS[node.op](t(node.left), t(node.right))
 
 
 def _and(t: Translator, node: ir.And) -> Column:
@@ -150,7 +134,7 @@ def _between(t: Translator, node: ir.Between) -> Column:
     return ~inside if node.negated else inside
 
 
-def _regex(t: Translator, node: ir.RegexSearch) -> Column:
+def _regex_search(t: Translator, node: ir.RegexSearch) -> Column:
     # rlike is a search (Matcher.find), the pattern goes in as a literal, never through SQL text
     return t(node.operand).rlike(java_pattern(node.pattern, node.case_insensitive))
 
@@ -196,7 +180,7 @@ def _cast(t: Translator, node: ir.Cast) -> Column:
     return cast_value(t(node.operand), node.operand.type, node.to)
 
 
-def _strfn(t: Translator, node: ir.StrFn) -> Column:
+def _str_fn(t: Translator, node: ir.StrFn) -> Column:
     operand = t(node.operand)
     if node.fn == "length":
         return F.char_length(operand).cast(T.LongType())
@@ -210,7 +194,7 @@ def _strfn(t: Translator, node: ir.StrFn) -> Column:
         if node.type is not None and node.type.kind is Kind.INTEGER:
             return F.when(operand != F.lit(LONG_MIN), F.abs(operand))  # |MIN| overflows
         return F.abs(operand)
-    raise unsupported(f"function {node.fn}")
+    raise spec.unsupported(f"function {node.fn}", ENGINE)
 
 
 def _substring(t: Translator, node: ir.Substring) -> Column:
@@ -236,7 +220,7 @@ def _date_add(t: Translator, node: ir.DateAdd) -> Column:
     return F.timestamp_add(_TIME_UNITS[node.unit], F.lit(node.amount), operand)
 
 
-def _date_diff(t: Translator, node: ir.DateDiffDays) -> Column:
+def _date_diff_days(t: Translator, node: ir.DateDiffDays) -> Column:
     return F.datediff(t(node.left), t(node.right)).cast(T.LongType())
 
 
@@ -264,33 +248,11 @@ def _agg(t: Translator, node: ir.Agg) -> Column:
         return F.min(operand)
     if node.fn == "max":
         return F.max(operand)
-    raise unsupported(f"aggregate {node.fn}")
+    raise spec.unsupported(f"aggregate {node.fn}", ENGINE)
 
 
-_HANDLERS: dict[type[ir.Expr], Handler] = {
-    ir.Col: _col,
-    ir.Lit: _lit,
-    ir.Compare: _compare,
-    ir.And: _and,
-    ir.Or: _or,
-    ir.Not: _not,
-    ir.IsNull: _is_null,
-    ir.InList: _in_list,
-    ir.Between: _between,
-    ir.RegexSearch: _regex,
-    ir.Arith: _arith,
-    ir.Neg: _neg,
-    ir.Case: _case,
-    ir.Coalesce: _coalesce,
-    ir.Cast: _cast,
-    ir.StrFn: _strfn,
-    ir.Substring: _substring,
-    ir.Concat: _concat,
-    ir.DateAdd: _date_add,
-    ir.DateDiffDays: _date_diff,
-    ir.IsDuplicate: _is_duplicate,
-    ir.Agg: _agg,
-}
+# one function per node class, found by name: `_in_list` translates `InList`
+_HANDLERS: dict[type[ir.Expr], Handler] = spec.handlers(globals())
 
 
 def translate(node: ir.Expr, column: ColumnResolver | None = None) -> Column:

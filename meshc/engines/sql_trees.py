@@ -1,8 +1,11 @@
-"""Small sqlglot builders shared by the DuckDB back end.
+"""SQL tree builders shared by the SQL generator, its dialect profiles and the DuckDB engine.
 
-Everything DuckDB runs is built as a sqlglot tree and rendered with `render`; values always enter
-as sqlglot literals and names as quoted identifiers, so quoting is sqlglot's job, never ours.
-sqlglot does not add parentheses by precedence when a tree is built by hand, hence `paren`.
+Every SQL meshc runs or emits is built as a sqlglot tree; values always enter as sqlglot literals
+and names as quoted identifiers, so quoting is sqlglot's job, never ours. sqlglot does not add
+parentheses by precedence when a tree is built by hand, hence `paren`. Hand-built types are
+spelled in DuckDB's dialect (`DIALECT`); a dialect profile (meshc.engines.sql_dialects) renders
+them for another database. A public module: the shared SQL layer imports it, and the DuckDB
+engine (meshc/engines/_duckdb/) imports it from here, never the reverse.
 """
 
 from __future__ import annotations

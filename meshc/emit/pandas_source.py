@@ -12,12 +12,11 @@ Text casts of dates, timestamps and decimals inside rules are not expressed (a G
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from meshc.emit.pysource import Helpers, literal_code, unsupported
 from meshc.engines import textcast as spec
+from meshc.engines.spec import handlers as node_handlers
 from meshc.rules import expr as ir
 from meshc.types import Kind, LogicalType
 
@@ -136,7 +135,7 @@ def _between(t: PandasSource, node: ir.Between) -> str:
     return f"pc.invert({inside})" if node.negated else inside
 
 
-def _regex(t: PandasSource, node: ir.RegexSearch) -> str:
+def _regex_search(t: PandasSource, node: ir.RegexSearch) -> str:
     # pyarrow's kernel is RE2, as in the pandas engine; the portable subset reads the same
     pattern = ("(?i)" if node.case_insensitive else "") + node.pattern
     return f"pc.match_substring_regex({t(node.operand)}, {pattern!r})"
@@ -236,7 +235,7 @@ def _cast(t: PandasSource, node: ir.Cast) -> str:
     raise unsupported(f"CAST from {source} to {target}", TARGET)
 
 
-def _strfn(t: PandasSource, node: ir.StrFn) -> str:
+def _str_fn(t: PandasSource, node: ir.StrFn) -> str:
     operand = t(node.operand)
     if node.fn == "abs":
         if node.type is not None and node.type.kind is Kind.INTEGER:
@@ -269,7 +268,7 @@ def _date_add(t: PandasSource, node: ir.DateAdd) -> str:
     return f"_date_add({t(node.operand)}, {node.amount}, {node.unit!r})"
 
 
-def _date_diff(t: PandasSource, node: ir.DateDiffDays) -> str:
+def _date_diff_days(t: PandasSource, node: ir.DateDiffDays) -> str:
     t.helpers.use("days")
     return f"pc.subtract(_days({t(node.left)}), _days({t(node.right)}))"
 
@@ -289,31 +288,8 @@ def _current_timestamp(t: PandasSource, _: ir.CurrentTimestamp) -> str:
     return 'pyarrow.scalar(_now(), pyarrow.timestamp("us", tz="UTC"))'
 
 
-_HANDLERS: dict[type[ir.Expr], Callable[[PandasSource, Any], str]] = {
-    ir.Col: _col,
-    ir.Lit: _lit,
-    ir.Compare: _compare,
-    ir.And: _and,
-    ir.Or: _or,
-    ir.Not: _not,
-    ir.IsNull: _is_null,
-    ir.InList: _in_list,
-    ir.Between: _between,
-    ir.RegexSearch: _regex,
-    ir.Arith: _arith,
-    ir.Neg: _neg,
-    ir.Case: _case,
-    ir.Coalesce: _coalesce,
-    ir.Cast: _cast,
-    ir.StrFn: _strfn,
-    ir.Substring: _substring,
-    ir.Concat: _concat,
-    ir.DateAdd: _date_add,
-    ir.DateDiffDays: _date_diff,
-    ir.IsDuplicate: _is_duplicate,
-    ir.CurrentDate: _current_date,
-    ir.CurrentTimestamp: _current_timestamp,
-}
+# one function per IR node class, found by name, as in the engines' translators
+_HANDLERS = node_handlers(globals())
 
 # The helpers' source, written into a module when its checks call them. They mirror the pandas
 # engine (meshc/engines/_pandas/); the conformance corpus runs them.

@@ -10,12 +10,11 @@ more than one expression the translator asks for an inline helper (meshc.emit.py
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from meshc.emit.pysource import Helpers, literal_code, unsupported
 from meshc.engines import textcast as spec
+from meshc.engines.spec import handlers as node_handlers
 from meshc.rules import expr as ir
 from meshc.types import Kind, LogicalType
 
@@ -130,7 +129,7 @@ def _between(t: PolarsSource, node: ir.Between) -> str:
     return f"(~{inside})" if node.negated else inside
 
 
-def _regex(t: PolarsSource, node: ir.RegexSearch) -> str:
+def _regex_search(t: PolarsSource, node: ir.RegexSearch) -> str:
     pattern = f"(?i){node.pattern}" if node.case_insensitive else node.pattern
     return f"{t(node.operand)}.str.contains({pattern!r}, literal=False, strict=True)"
 
@@ -177,7 +176,7 @@ def _cast(t: PolarsSource, node: ir.Cast) -> str:
     return f"{operand}.cast({dtype_code(target)}, strict=False)"
 
 
-def _strfn(t: PolarsSource, node: ir.StrFn) -> str:
+def _str_fn(t: PolarsSource, node: ir.StrFn) -> str:
     operand = t(node.operand)
     if node.fn == "abs":
         if node.type is not None and node.type.kind is Kind.INTEGER:
@@ -205,7 +204,7 @@ def _date_add(t: PolarsSource, node: ir.DateAdd) -> str:
     return f"{t(node.operand)}.dt.offset_by({f'{node.amount}{_DURATION[node.unit]}'!r})"
 
 
-def _date_diff(t: PolarsSource, node: ir.DateDiffDays) -> str:
+def _date_diff_days(t: PolarsSource, node: ir.DateDiffDays) -> str:
     return f"({t(node.left)} - {t(node.right)}).dt.total_days().cast(pl.Int64)"
 
 
@@ -224,31 +223,8 @@ def _current_timestamp(t: PolarsSource, _: ir.CurrentTimestamp) -> str:
     return 'pl.lit(_now(), pl.Datetime("us", "UTC"))'
 
 
-_HANDLERS: dict[type[ir.Expr], Callable[[PolarsSource, Any], str]] = {
-    ir.Col: _col,
-    ir.Lit: _lit,
-    ir.Compare: _compare,
-    ir.And: _and,
-    ir.Or: _or,
-    ir.Not: _not,
-    ir.IsNull: _is_null,
-    ir.InList: _in_list,
-    ir.Between: _between,
-    ir.RegexSearch: _regex,
-    ir.Arith: _arith,
-    ir.Neg: _neg,
-    ir.Case: _case,
-    ir.Coalesce: _coalesce,
-    ir.Cast: _cast,
-    ir.StrFn: _strfn,
-    ir.Substring: _substring,
-    ir.Concat: _concat,
-    ir.DateAdd: _date_add,
-    ir.DateDiffDays: _date_diff,
-    ir.IsDuplicate: _is_duplicate,
-    ir.CurrentDate: _current_date,
-    ir.CurrentTimestamp: _current_timestamp,
-}
+# one function per IR node class, found by name, as in the engines' translators
+_HANDLERS = node_handlers(globals())
 
 _BOOLEAN_TOKENS = {
     **dict.fromkeys(spec.TRUE_TOKENS, True),

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from meshc.located_yaml import JsonPath, Locator
+from meshc.storage.location import Location, parse
 from meshc.types import LogicalType
 
 Severity = Literal["error", "warn"]
-FileFormat = Literal["csv", "parquet", "json", "ndjson"]
-OutputFormat = Literal["parquet", "csv", "json"]
+FileFormat = Literal["csv", "parquet", "json", "ndjson", "delta"]
+OutputFormat = Literal["parquet", "csv", "json", "delta"]
+WriteMode = Literal["overwrite", "append"]
 
 
 @dataclass(frozen=True)
@@ -85,17 +87,30 @@ class DatasetRule:
 
 @dataclass(frozen=True)
 class Source:
-    path: str
+    path: str  # files or a Delta table; for a database: its connection URL (meshc.storage.location)
     format: FileFormat | None = None
     delimiter: str = ","
     header: bool = True
     null_values: tuple[str, ...] = ("",)
+    table: str | None = None  # database sources: a table, or
+    query: str | None = None  # one SELECT
+
+    @property
+    def location(self) -> Location:
+        """Raises LocationError when the text names no usable location (`meshc check` says so)."""
+        return parse(self.path, format=self.format, table=self.table, query=self.query)
 
 
 @dataclass(frozen=True)
 class Output:
-    target: str
+    target: str  # a folder under the root, an object-store URL, or a database connection URL
     format: OutputFormat = "parquet"
+    mode: WriteMode = "overwrite"
+    table: str | None = None  # database targets
+
+    @property
+    def location(self) -> Location:
+        return parse(self.target, format=self.format, table=self.table, mode=self.mode)
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,14 @@ class Quarantine:
     target: str | None = None
     include_error_reason: bool = True
     format: OutputFormat = "parquet"
+    mode: WriteMode = "overwrite"
+    table: str | None = None
+
+    @property
+    def location(self) -> Location | None:
+        if self.target is None:
+            return None
+        return parse(self.target, format=self.format, table=self.table, mode=self.mode)
 
 
 @dataclass(frozen=True)

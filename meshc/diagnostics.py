@@ -11,12 +11,10 @@ Codes are stable and grouped by phase:
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
-from xml.sax.saxutils import escape, quoteattr
 
 
 class Severity(str, Enum):
@@ -54,6 +52,8 @@ class Diagnostic:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
+    import difflib  # imported when needed: `meshc check` on a clean contract never is
+
     pool = list(candidates)
     lowered = {c.lower(): c for c in pool}
     if word.lower() in lowered and lowered[word.lower()] != word:
@@ -93,6 +93,8 @@ def to_github(diagnostics: Sequence[Diagnostic]) -> str:
 
 def to_junit(diagnostics: Sequence[Diagnostic], checked: Sequence[str], suite: str) -> str:
     """JUnit XML with one test case per checked file; each diagnostic is a failure."""
+    from xml.sax.saxutils import escape, quoteattr  # pulls in urllib: only for this format
+
     by_file: dict[str, list[Diagnostic]] = {path: [] for path in checked}
     for d in diagnostics:
         by_file.setdefault(d.path, []).append(d)

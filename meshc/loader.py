@@ -207,8 +207,9 @@ def build_contract(data: dict[str, Any], loc: Locator) -> tuple[Contract | None,
         max_quarantine_ratio=quality.get("max_quarantine_ratio"),
         extra_columns=data["model"].get("extra_columns", "drop"),
         source=_source(data.get("source")),
-        output=Output(**data["output"]) if "output" in data else None,
-        quarantine=Quarantine(**data.get("quarantine", {})),
+        # an output without target or connection builds (empty): MC223 stops its load
+        output=Output(**{"target": "", **_target(data["output"])}) if "output" in data else None,
+        quarantine=Quarantine(**_target(data.get("quarantine", {}))),
         lineage=Lineage(**data.get("lineage", {})),
         transform=_transform(data.get("transform")),
         path=loc.path,
@@ -327,18 +328,31 @@ def _source(raw: dict[str, Any] | None) -> Source | None:
     if raw is None:
         return None
     options = raw.get("options", {})
-    fmt = raw.get("format") or _FORMATS.get(
-        Path(re.sub(r"[*?\[].*$", "", raw["path"]) or raw["path"]).suffix.lower()
-    )
-    if fmt is None:
-        fmt = _FORMATS.get(Path(raw["path"]).suffix.lower())
+    path = raw.get("path") or raw.get("connection") or ""
+    fmt = None
+    if "connection" not in raw:
+        fmt = raw.get("format") or _FORMATS.get(
+            Path(re.sub(r"[*?\[].*$", "", path) or path).suffix.lower()
+        )
+        if fmt is None:
+            fmt = _FORMATS.get(Path(path).suffix.lower())
     return Source(
-        path=raw["path"],
-        format=fmt,  # type: ignore[arg-type]  # schema-validated: csv, parquet, json or ndjson
+        path=path,
+        format=fmt,  # type: ignore[arg-type]  # schema-validated: csv, parquet, json, ndjson, delta
         delimiter=options.get("delimiter", ","),
         header=options.get("header", True),
         null_values=tuple(options.get("null_values", ("",))),
+        table=raw.get("table"),
+        query=raw.get("query"),
     )
+
+
+def _target(raw: dict[str, Any]) -> dict[str, Any]:
+    """output/quarantine keys as the model holds them: a database's connection is its target."""
+    values = dict(raw)
+    if "connection" in values:
+        values["target"] = values.pop("connection")
+    return values
 
 
 def _transform(raw: dict[str, Any] | None) -> Transform | None:

@@ -9,7 +9,7 @@ reference is a located diagnostic there too, never a crash half-way through the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,8 +58,18 @@ def check_references(
         if f.references and (r := parse_reference(f.references)) is not None
     }
     if mesh is not None and wanted - known.keys():
+        # A malformed reference's hint lists every known field: read the whole mesh then.
+        # Otherwise stop at the last referenced contract: reading the others (a third of
+        # `meshc check` on one file) could change no diagnostic.
+        malformed = any(
+            f.references and parse_reference(f.references) is None
+            for c in checked
+            for f in c.fields
+        )
         for c in _mesh_contracts(mesh, {c.path for c in checked}):
             known.setdefault(c.ref, c)
+            if not malformed and wanted <= known.keys():
+                break
     return [
         d
         for c in checked
@@ -99,8 +109,9 @@ def _at(contract: Contract, f: Field, code: str, message: str, hint: str) -> Dia
     return Diagnostic(code, message, contract.path, hint=hint)
 
 
-def _mesh_contracts(mesh: MeshProject, skip: set[str]) -> list[Contract]:
-    """The mesh's contracts other than `skip` (paths), loaded without compiling their rules."""
+def _mesh_contracts(mesh: MeshProject, skip: set[str]) -> Iterator[Contract]:
+    """The mesh's contracts other than `skip` (paths), loaded (without compiling their rules)
+    one by one, as the caller asks for them."""
     from pathlib import Path
 
     from meshc.discovery import find_contracts
@@ -108,11 +119,9 @@ def _mesh_contracts(mesh: MeshProject, skip: set[str]) -> list[Contract]:
 
     seen = {Path(p).resolve() for p in skip}
     files, _problems = find_contracts(mesh.contract_dirs())
-    found = []
     for path in files:
         if Path(path).resolve() in seen:
             continue
         contract, _diagnostics = collect_contract(path, compile_rules=False)
         if contract is not None:  # its own problems are reported when it is checked itself
-            found.append(contract)
-    return found
+            yield contract

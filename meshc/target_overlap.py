@@ -4,7 +4,9 @@ first one's data (or quarantine) and both would still report "trusted".
 A target is the folder `output.target` or an enabled `quarantine.target` names under the root; two
 targets are the same when they name the same folder, whatever the format (`meshc check` compares
 the normalised paths; `meshc mesh` compares real paths under its root, so a symlink that makes two
-spellings one folder is caught before anything runs).
+spellings one folder is caught before anything runs). Objects and database tables are not under the
+root: they are compared by their location text (meshc.storage.location), a table without a schema
+being in the database's default one (`public`, `main`).
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshc.diagnostics import Diagnostic
+from meshc.storage.location import LocationError, parse, scheme_of
 
 if TYPE_CHECKING:
-    from meshc.contract import Contract
+    from meshc.contract import Contract, Output, Quarantine
 
 
 def declared_targets(contract: Contract) -> Iterator[tuple[str, str]]:
     """(section, target) for each folder the contract writes when run with its declared targets."""
     if contract.output is not None:
-        yield "output", contract.output.target
+        yield "output", _text(contract.output)
     q = contract.quarantine
     if q.enabled and q.target is not None:
-        yield "quarantine", q.target
+        yield "quarantine", _text(q)
 
 
 def check_target_overlaps(
@@ -51,11 +54,34 @@ def check_target_overlaps(
     return out
 
 
+def _text(block: Output | Quarantine) -> str:
+    """A local target as declared; other storage as its location text (a table with its schema)."""
+    target = block.target or ""
+    if scheme_of(target) == "file":
+        return target
+    try:
+        where = block.location
+    except LocationError:  # `meshc check` reports it (meshc.storage.checks)
+        return target
+    if where is None:
+        return target
+    if where.kind == "table" and where.table and "." not in where.table:
+        return f"{where.url}#{_DEFAULT_SCHEMA.get(where.scheme, '')}.{where.table}"
+    return where.text.rstrip("/")
+
+
+_DEFAULT_SCHEMA = {"postgresql": "public", "duckdb": "main"}
+
+
 def _lexical(target: str) -> str:
-    return posixpath.normpath(target.replace("\\", "/"))
+    if scheme_of(target) != "file":
+        return target
+    return posixpath.normpath(parse(target).url.replace("\\", "/"))
 
 
 def _real(root: Path, target: str) -> str:
+    if scheme_of(target) != "file":
+        return target
     return os.path.realpath(root / _lexical(target))
 
 
@@ -66,7 +92,8 @@ def _diagnostic(
         f"two contracts write the same target: {section}.target '{target}' is also the "
         f"{other_section}.target of {other.ref} ({other.path})"
     )
-    hint = "give each contract its own output and quarantine folder"
+    hint = "give each contract its own output and quarantine folder (or table)"
     if contract.locator is not None:
-        return contract.locator.diagnostic("MC214", message, (section, "target"), hint=hint)
+        key = "target" if (section, "target") in contract.locator.values else "connection"
+        return contract.locator.diagnostic("MC214", message, (section, key), hint=hint)
     return Diagnostic("MC214", message, contract.path, hint=hint)

@@ -26,7 +26,14 @@ _HINT = (
 
 
 def target_problem(section: str, value: str) -> tuple[str, str, str] | None:
-    """(code, message, hint) when the declared target `value` of `section` leaves the root."""
+    """(code, message, hint) when the declared target `value` of `section` leaves the root.
+    Objects and database tables are not under the root: only local targets (a Delta table's
+    folder too) are, as the runner writes them (a `file:` URL is its path)."""
+    from meshc.storage.location import parse, scheme_of
+
+    if scheme_of(value) != "file":
+        return None
+    value = parse(value).url
     example = "silver/crm/orders" if section == "output" else "quarantine/crm/orders"
     hint = _HINT.format(example=example, flag="-o" if section == "output" else "-q")
     if PurePosixPath(value).is_absolute() or PureWindowsPath(value).anchor:
@@ -38,8 +45,11 @@ def target_problem(section: str, value: str) -> tuple[str, str, str] | None:
 
 
 def target_problems(data: Any, loc: Locator) -> list[Diagnostic]:
-    """Located diagnostics for every declared target of a (possibly schema-invalid) contract."""
-    out = []
+    """Located diagnostics for every declared target of a (possibly schema-invalid) contract,
+    and for its storage locations (meshc.storage.checks: those stop a load, these do not)."""
+    from meshc.storage.checks import storage_problems
+
+    out = storage_problems(data, loc)
     for section, key in TARGET_KEYS:
         block = data.get(section) if isinstance(data, dict) else None
         value = block.get(key) if isinstance(block, dict) else None

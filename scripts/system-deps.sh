@@ -7,6 +7,8 @@ set -euo pipefail
 # One package per line; add yours with the test that needs it.
 PACKAGES=(
   chromium  # headless browser for tests/test_docs_site.py (meshc docs)
+  postgresql  # initdb/pg_ctl: the real server of tests/storage/test_databases.py
+  libpostgresql-jdbc-java  # /usr/share/java/postgresql.jar: Spark reads PostgreSQL via JDBC
 )
 
 missing=()

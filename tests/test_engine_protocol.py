@@ -25,7 +25,7 @@ ALL = [*LOCAL, pytest.param("spark", marks=pytest.mark.spark)]
 CAPABILITIES = {
     "polars": {StreamingEngine, Materializing},
     "pandas": set(),
-    "duckdb": set(),
+    "duckdb": {StreamingEngine},
     "spark": set(),
 }
 

@@ -151,3 +151,42 @@ def test_mesh_without_a_key_fails_before_running_any_product(
     with pytest.raises(MaskingKeyError, match="MESHC_MASKING_KEY_FILE"):
         run_mesh([load_contract(contract)], root=tmp_path / "lake")
     assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "clé-secrète-über-0123456789".encode(),  # UTF-8 beyond ASCII
+        b"k" * 100,  # longer than SHA-256's block: hashed first (RFC 2104)
+        bytes(range(256))[::7] + b"\xff\xfe-not-utf8",  # only a key file can hold these bytes
+    ],
+    ids=["non_ascii", "longer_than_a_block", "not_utf8"],
+)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hash_matches_the_reference_hmac_for_any_key_and_value(
+    engine: str, key: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "masking.key"
+    secret.write_bytes(key)
+    monkeypatch.delenv("MESHC_MASKING_KEY")
+    monkeypatch.setenv("MESHC_MASKING_KEY_FILE", str(secret))
+    contract = tmp_path / "people.yaml"
+    contract.write_text(
+        "info: {version: 1, name: people, domain: hr}\n"
+        "model:\n  fields:\n"
+        "    - {name: id, type: string}\n"
+        "    - {name: email, type: string, pii: true, masking: hash}\n"
+    )
+    emails = ["zoë@exämple.com", "", "ann@x.com", "ann@x.com", 'a,"b"']
+    data = tmp_path / "people.csv"
+    data.write_text(
+        "id,email\n"
+        + "".join(f'{i},"{e.replace(chr(34), 2 * chr(34))}"\n' for i, e in enumerate(emails)),
+        encoding="utf-8",
+    )
+    result = DataProcessor(contract, engine=engine).run_source(data, write=False)
+    rows = sorted(result.valid_arrow().to_pylist(), key=lambda r: int(r["id"]))
+    expected = [
+        hmac.new(key, e.encode(), hashlib.sha256).hexdigest() if e else None for e in emails
+    ]
+    assert [r["email"] for r in rows] == expected

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,11 +16,11 @@ import polars as pl
 from meshc.bootstrap import pii as pii_mod
 from meshc.bootstrap import profile, suggest, types, writer
 from meshc.bootstrap.suggest import Suggestion
+from meshc.runner.progress import Progress
 
 if TYPE_CHECKING:
     from meshc.contract import Contract
 
-Progress = Callable[[str], None]
 DEFAULT_SAMPLE_ROWS = 200_000
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from meshc.bootstrap import profile, writer
 from meshc.bootstrap.infer import DEFAULT_SAMPLE_ROWS, InferredContract, infer_contract
-
-Progress = Callable[[str], None]
+from meshc.runner.progress import Progress
 
 
 @dataclass(frozen=True)

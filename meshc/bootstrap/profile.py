@@ -14,7 +14,7 @@ Value counts for low-cardinality columns and shape counts are small group-bys on
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,6 @@ import polars as pl
 
 from meshc.engines.profiling import cast_column, cast_text
 from meshc.types import BOOLEAN, DATE, FLOAT, INTEGER, TIMESTAMP, Kind, LogicalType
-
-Progress = Callable[[str], None]
 
 SUFFIX_FORMATS = {
     ".csv": "csv",

@@ -1,4 +1,6 @@
-"""`meshc check`: lint contracts for CI and pre-commit. Imports no dataframe engine."""
+"""`meshc check`: lint contracts for CI and pre-commit. Imports no dataframe engine.
+
+The typer declaration of the command (help, options); meshc.cli.check_fast runs it."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from meshc.cli.check_fast import CheckArgs, execute
 from meshc.cli.output import CheckFormat
 
 
@@ -29,25 +32,7 @@ def register(app: typer.Typer) -> None:
         """Validate contracts: JSON Schema, rule compilation, governance and breaking changes.
 
         Exit 0 when clean, 1 when there are findings, 2 on usage errors."""
-        from meshc.checking import run_check
-
-        result = run_check(paths or ["contracts"], mesh_path=mesh, base_ref=base)
-        _emit(result, fmt)
-        failing = result.errors or (strict and result.warnings)
-        raise typer.Exit(1 if failing else 0)
-
-
-def _emit(result, fmt: CheckFormat) -> None:
-    from meshc import diagnostics as dg
-    from meshc.cli.output import render_diagnostics_text
-
-    if fmt is CheckFormat.text:
-        render_diagnostics_text(result.diagnostics, len(result.files))
-    elif fmt is CheckFormat.json:
-        typer.echo(dg.to_json(result.diagnostics, len(result.files)))
-    elif fmt is CheckFormat.junit:
-        typer.echo(dg.to_junit(result.diagnostics, [str(f) for f in result.files], "meshc check"))
-    else:
-        out = dg.to_github(result.diagnostics)
-        if out:
-            typer.echo(out)
+        # A plain `meshc check ...` line never gets here: meshc.cli.check_fast parses it and
+        # runs the same `execute` without typer (the pre-commit hook's start-up time).
+        args = CheckArgs(paths=tuple(paths or ()), fmt=fmt, strict=strict, mesh=mesh, base=base)
+        raise typer.Exit(execute(args))

@@ -85,13 +85,14 @@ def run(
         help="Execution engine \\[default: polars; "
         "with --all, each domain's engine from mesh.yaml].",
     ),
-    output: Path = typer.Option(
+    # str, not Path: a Path collapses the `//` of s3://... and postgresql://... locations
+    output: str = typer.Option(
         None,
         "--output",
         "-o",
         help="Valid rows file \\[default: <root>/<output.target>/data.parquet].",
     ),
-    quarantine: Path = typer.Option(
+    quarantine: str = typer.Option(
         None,
         "--quarantine",
         "-q",

@@ -8,7 +8,6 @@ Git runs through subprocess with fixed argument lists and never changes the repo
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,15 +133,7 @@ def _version(
 
 def _git(root: Path, *args: str) -> str | None:
     """stdout of `git -C root ARGS`, or None when git is missing or the command failed."""
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-        )
-    except OSError:
-        return None
-    return proc.stdout if proc.returncode == 0 else None
+    from meshc.evolution.gitbase import run_git
+
+    proc = run_git(root, *args)
+    return proc.stdout if proc is not None and proc.returncode == 0 else None

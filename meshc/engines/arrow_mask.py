@@ -1,6 +1,6 @@
-"""PII masking on Arrow arrays (base.MASKING), shared by the engines whose frames are Arrow-backed
-(Polars, pandas). HMAC-SHA256 has no Arrow kernel, so `hash` runs Python's hmac over the distinct
-values (the key: engines/masking_key.py)."""
+"""PII masking on Arrow arrays (base.MASKING), for the engines whose frames are Arrow-backed
+(pandas; Polars masks natively: _polars/mask.py). HMAC-SHA256 has no Arrow kernel, so `hash`
+runs Python's hashlib once per distinct value (the key: engines/masking_key.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from meshc.engines.base import REASON_FIELDS, REDACTED
-from meshc.engines.masking_key import keyed_hash, masking_key
+from meshc.engines.masking_key import keyed_hasher, masking_key
 
 
 def mask_array(values: pa.Array | pa.ChunkedArray, method: str) -> pa.Array | pa.ChunkedArray:
@@ -25,9 +25,9 @@ def mask_array(values: pa.Array | pa.ChunkedArray, method: str) -> pa.Array | pa
     if method == "redact":
         return pc.if_else(pc.is_null(text), pa.scalar(None, pa.string()), pa.scalar(REDACTED))
     if method == "hash":
-        key = masking_key()
+        digest = keyed_hasher(masking_key())
         distinct = pc.unique(text).drop_null()
-        digests = pa.array([keyed_hash(key, v) for v in distinct.to_pylist()], pa.string())
+        digests = pa.array([digest(v) for v in distinct.to_pylist()], pa.string())
         return pc.take(digests, pc.index_in(text, value_set=distinct))
     if method == "partial":
         length = pc.utf8_length(text)

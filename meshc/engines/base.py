@@ -197,6 +197,21 @@ class StreamingEngine(Engine[FrameT], Protocol[FrameT]):
 
 
 @runtime_checkable
+class ReadsDatabases(Engine[FrameT], Protocol[FrameT]):
+    """An engine that reads some databases itself (Spark: PostgreSQL through JDBC, so the rows go
+    from the database to its executors, not through this process). The others read a database
+    source exported to Parquet by meshc.storage."""
+
+    def reads_database(self, scheme: str) -> bool:
+        """Whether `read_database` reads databases of this scheme ("postgresql", "duckdb")."""
+        ...
+
+    def read_database(self, location: Any) -> FrameT:
+        """The table or query of `location` (a meshc.storage.location.Location) as a typed frame."""
+        ...
+
+
+@runtime_checkable
 class Materializing(Engine[FrameT], Protocol[FrameT]):
     """An engine whose output frames may be lazy (Polars): `materialize` makes one eager."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from meshc.errors import MeshcError
@@ -69,6 +70,22 @@ def _read_key_file(path: Path) -> bytes:
 def keyed_hash(key: bytes, text: str) -> str:
     """Lower-case hex HMAC-SHA256 of the UTF-8 text: the reference every engine must match."""
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyed_hasher(key: bytes) -> Callable[[str], str]:
+    """`keyed_hash` for many values under one key: the padded keys are hashed once and each value
+    continues copies of those two states (about twice as fast as `hmac.new` per value)."""
+    inner_pad, outer_pad = hmac_pads(key)
+    inner_start, outer_start = hashlib.sha256(inner_pad), hashlib.sha256(outer_pad)
+
+    def digest(text: str) -> str:
+        inner = inner_start.copy()
+        inner.update(text.encode("utf-8"))
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    return digest
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:

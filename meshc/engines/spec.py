@@ -7,7 +7,8 @@
   null_values alone decide);
 - internal column names: `internal`, and the positional names of the validation pass;
 - the checks before reading: `source_files` (files given, a known format, sourcespec's checks);
-- the column check: `check_columns` (missing contract columns, undeclared extras);
+- the column check: `check_columns` (missing contract columns, undeclared extras, the
+  internal prefix refused) over `source_columns` (an earlier run's reasons and lineage left out);
 - the reasons: `cast_reason` and `check_reason`, every field of a `_meshc_reasons` entry but the
   row's value (cast failures come first, in column order, then checks in plan order);
 - the counts: `failure_counts` (`Split.failures`) and `counted_split` (valid = in - quarantined);
@@ -105,11 +106,31 @@ def source_files(
 
 
 # -- the column check ------------------------------------------------------------------------------
+def written_columns(plan: ValidationPlan) -> frozenset[str]:
+    """The columns a run writes itself next to the data (`_meshc_reasons`, the lineage columns),
+    whether or not this plan writes them; a contract column of that name is the contract's."""
+    from meshc.engines.base import LINEAGE_COLUMNS, REASONS  # base imports this module
+
+    return frozenset((REASONS, *LINEAGE_COLUMNS)) - {c.name for c in plan.columns}
+
+
+def source_columns(names: Sequence[str], plan: ValidationPlan) -> list[str]:
+    """The frame's source data, in its order: not the plan's internal columns (verdicts, row
+    ids), and not the columns a run writes itself. A meshc output validated again carries an
+    earlier run's reasons and lineage: they describe that run, so this run's replace them (or
+    leave them out, when it writes none) on every engine, whatever `extra_columns` says."""
+    written = written_columns(plan)
+    return [n for n in names if n not in plan.internal_columns and n not in written]
+
+
 def check_columns(names: Sequence[str], plan: ValidationPlan) -> list[str]:
     """The source's extra (undeclared) column names, in source order; raises SourceError when a
-    contract column is missing, or when there are extras and the contract says `error`. The
-    plan's internal columns (verdicts, row ids) are neither."""
-    source = [n for n in names if n not in plan.internal_columns]
+    contract column is missing, when there are extras and the contract says `error`, or when a
+    source column has the prefix of the internal columns (it would collide with them). Neither
+    the plan's internal columns nor the columns a run writes are source columns (see
+    `source_columns`)."""
+    source = source_columns(names, plan)
+    _refuse_collisions(source, plan)
     missing = [c.name for c in plan.columns if c.name not in source]
     if missing:
         raise SourceError(f"source lacks contract column(s): {', '.join(missing)}")
@@ -118,6 +139,27 @@ def check_columns(names: Sequence[str], plan: ValidationPlan) -> list[str]:
     if extras and plan.extra_columns == "error":
         raise SourceError(f"source has columns the contract does not declare: {', '.join(extras)}")
     return extras
+
+
+def _refuse_collisions(source: Sequence[str], plan: ValidationPlan) -> None:
+    """A column an engine adds itself must not meet a source or contract column of its name
+    (every library would fail on the duplicate, or one would silently overwrite the other)."""
+    from meshc.engines.base import REASONS  # base imports this module
+
+    internal_named = [n for n in source if n.startswith(INTERNAL_PREFIX)]
+    if internal_named:
+        raise SourceError(
+            f"source column(s) {', '.join(internal_named)}: the prefix '{INTERNAL_PREFIX}' is"
+            " reserved for meshc's internal columns (rename them in the source)"
+        )
+    written = {*plan.lineage, *([REASONS] if plan.include_reasons else [])}
+    declared = [c.name for c in plan.columns if c.name in written]
+    if declared:
+        raise SourceError(
+            f"contract column(s) {', '.join(declared)}: this run writes a column of that name"
+            " itself (lineage or reasons); rename the field, or turn off `lineage` or"
+            " `quarantine.include_error_reason`"
+        )
 
 
 # -- counts ----------------------------------------------------------------------------------------

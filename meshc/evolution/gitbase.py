@@ -133,7 +133,9 @@ def compare_with_base(files: Sequence[Path], base_ref: str) -> BaseComparison:
     return result
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """`git -C root ARGS` (fixed argument list, never changes the repository); None when git
+    cannot be started."""
     try:
         return subprocess.run(
             ["git", "-C", str(root), *args],
@@ -143,10 +145,17 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
             errors="replace",
             check=False,
         )
-    except FileNotFoundError:
+    except OSError:
+        return None
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    proc = run_git(root, *args)
+    if proc is None:
         raise _GitProblem(
             Diagnostic("MC503", "git is not installed; cannot compare with a base ref", str(root))
-        ) from None
+        )
+    return proc
 
 
 def _repo_root(first: Path) -> Path:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-from openlineage.client.facet_v2 import JobFacet, job_type_job
+from openlineage.client.facet_v2 import JobFacet, dataset_version_dataset, job_type_job
 from openlineage.client.serde import Serde
 
 from meshc.contract import Contract
@@ -137,10 +137,13 @@ def _judged_input(entry: Mapping[str, Any], facts: RunFacts, asserted: Any) -> I
     input_facets: dict[str, Any] = {"dataQualityMetrics": facets.input_metrics(rows)}
     if entry.get("role") != "reference":
         input_facets["dataQualityAssertions"] = asserted
+    dataset_facets: dict[str, Any] = _version(entry.get("version"))
+    if columns is not None:
+        dataset_facets["schema"] = facets.schema(columns)
     return InputDataset(
         namespace=entry["namespace"],
         name=entry["name"],
-        facets={"schema": facets.schema(columns)} if columns is not None else {},
+        facets=dataset_facets,
         inputFacets=input_facets,
     )
 
@@ -149,15 +152,24 @@ def _output(role: str, dataset: Mapping[str, str], facts: RunFacts) -> OutputDat
     counts = facts.record["counts"]
     rows = counts["rows_valid"] if role == "valid" else counts["rows_quarantined"]
     nulls = facts.null_counts if role == "valid" else {}
+    published = (facts.record.get("published") or {}).get(role) or {}
     return OutputDataset(
         namespace=dataset["namespace"],
         name=dataset["name"],
         facets={
             "schema": facets.schema(facets.output_columns(facts.contract, role)),
             "dataQualityMetrics": facets.output_metrics(rows, nulls),
+            **_version(published.get("version")),
         },
         outputFacets={"outputStatistics": facets.output_statistics(rows)},
     )
+
+
+def _version(version: Any) -> dict[str, Any]:
+    """The `version` facet of a dataset that has versions (a Delta table), else nothing."""
+    if version is None:
+        return {}
+    return {"version": dataset_version_dataset.DatasetVersionDatasetFacet(str(version))}
 
 
 def _failure_reason(facts: RunFacts) -> str:

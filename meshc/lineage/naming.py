@@ -20,9 +20,33 @@ def file_dataset(path: str | Path) -> dict[str, str]:
     return {"namespace": FILE_NAMESPACE, "name": str(Path(path).resolve())}
 
 
+def dataset(text: str) -> dict[str, str]:
+    """The OpenLineage (namespace, name) of any location text (meshc.storage.location), by the
+    OpenLineage naming spec: `s3://bucket` + key, `postgres://host:port` + `db.schema.table`;
+    a DuckDB file is `duckdb://<absolute file>` + table; local files as `file_dataset`."""
+    from urllib.parse import urlsplit
+
+    from meshc.storage.location import OBJECT_SCHEMES, scheme_of
+
+    scheme = scheme_of(text)
+    if scheme == "file":
+        return file_dataset(text)
+    if scheme in OBJECT_SCHEMES:
+        parts = urlsplit(text)
+        return {"namespace": f"{scheme}://{parts.netloc}", "name": parts.path.lstrip("/")}
+    connection, _, table = text.partition("#")
+    if scheme == "postgresql":
+        parts = urlsplit(connection)
+        host = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+        database = parts.path.lstrip("/") or "postgres"
+        return {"namespace": f"postgres://{host}", "name": f"{database}.{table}"}
+    database_file = connection.split(":", 1)[1]
+    return {"namespace": f"duckdb://{Path(database_file).resolve()}", "name": table}
+
+
 def output_datasets(outputs: Mapping[str, str | None]) -> dict[str, dict[str, str]]:
     """role ("valid", "quarantine") -> the dataset a run wrote."""
-    return {role: file_dataset(path) for role, path in outputs.items() if path}
+    return {role: dataset(path) for role, path in outputs.items() if path}
 
 
 def upstream_input(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -30,7 +54,7 @@ def upstream_input(record: Mapping[str, Any]) -> dict[str, Any]:
     producer's output), with the producer's contract and run id for the trace."""
     valid = (record.get("outputs") or {}).get("valid")
     ref = record["contract"]["ref"]
-    named = file_dataset(valid) if valid else {"namespace": "meshc", "name": ref}
+    named = dataset(valid) if valid else {"namespace": "meshc", "name": ref}
     entry: dict[str, Any] = {**named, "contract": ref, "run_id": record["run_id"]}
     rows = (record.get("counts") or {}).get("rows_valid")
     if rows is not None:

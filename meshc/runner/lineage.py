@@ -279,6 +279,8 @@ def stage_lineage(
     )
     if runner.upstream_runs:
         record["upstream_runs"] = runner.upstream_runs
+    if result.published:  # outputs beyond local files: their location, Delta version...
+        record["published"] = result.published
     # failing rows per check id (a row may fail several; warn checks do not quarantine):
     # the "quarantine by rule" history that `meshc docs` charts
     record["rule_failures"] = {k: int(n) for k, n in sorted(result.failures.items())}

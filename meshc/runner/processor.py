@@ -26,23 +26,24 @@ from typing import TYPE_CHECKING, Any
 from meshc.contract import Contract
 from meshc.engines.base import TEXT_FORMATS, Engine, Split, StreamingEngine, ValidationPlan
 from meshc.engines.registry import DEFAULT_ENGINE, get_engine
-from meshc.errors import IntegrityError, SourceError
+from meshc.engines.spec import source_columns
+from meshc.errors import IntegrityError, SourceError, WriteError
 from meshc.rules import checks as ck
 from meshc.rules.checks import CompiledContract
 from meshc.runner.dataset_checks import evaluate_dataset_checks
 from meshc.runner.foreign_keys import ForeignKeys, resolve_foreign_keys
 from meshc.runner.lineage import emits_openlineage
 from meshc.runner.plan import build_plan, plan_columns
-from meshc.runner.progress import rows_line, step
+from meshc.runner.progress import Progress, rows_line, step
 from meshc.runner.result import RunResult
 from meshc.runner.writing import AtomicBatch
+from meshc.storage.location import Location
+from meshc.storage.spool import Spool
 
 if TYPE_CHECKING:
     from meshc.mesh.project import MeshProject
 
 __all__ = ["DataProcessor", "RunResult"]  # RunResult lives in meshc.runner.result
-
-Progress = Callable[[str], None]
 
 
 def _policy_checks(compiled: CompiledContract, mesh: MeshProject | None) -> tuple[ck.RowCheck, ...]:
@@ -107,6 +108,7 @@ class DataProcessor:
         # runs of referenced contracts in this process (the mesh); else their recorded runs
         self.parent_runs = dict(parent_runs or {})
         self.openlineage = openlineage if openlineage is not None else _openlineage(mesh)
+        self._spool = Spool()  # fetched sources and outputs waiting to be published
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -114,6 +116,7 @@ class DataProcessor:
         frames of its results are unusable afterwards. Idempotent."""
         if self._owns_engine:
             self.engine.close()
+        self._spool.close()
 
     def __enter__(self) -> DataProcessor:
         return self
@@ -136,28 +139,40 @@ class DataProcessor:
         quarantine: str | Path | None = None,
         write: bool = True,
     ) -> RunResult:
-        """Read the source (default: the contract's), validate, and write both outputs."""
-        from meshc.runner.sources import resolve_source
+        """Read the source (default: the contract's), validate, and write both outputs.
+        `source`: any location text (meshc.storage.location): a path, an object URL, a Delta
+        table's folder, `postgresql://host/db#schema.table`, `duckdb:file.duckdb#table`."""
+        from meshc.storage.sources import declared_at, fetch, refuse_unreachable
 
         self._require_masking_key()
-        spec = str(source) if source is not None else self._contract_source()
-        fmt = self.contract.source.format if (self.contract.source and source is None) else None
-        resolved = resolve_source(spec, fmt)
-        if write:
-            self._check_targets(output, quarantine, resolved.paths, spec)
-        self.progress(step("read", f"{len(resolved.paths)} {resolved.format} file(s) from {spec}"))
-        src = self.contract.source
-        frame = self.engine.read(
-            resolved.paths,
-            resolved.format,
-            delimiter=src.delimiter if src else ",",
-            header=src.header if src else True,
-            text_columns=[c.name for c in plan_columns(self.compiled)],
+        location = self._source_location(source)
+        spec = location.text
+        at = declared_at(self.contract.locator, "source", location) if source is None else ""
+        refuse_unreachable(self.engine.name, location, at)
+        # local files are checked against the targets before reading; other storage is fetched
+        # only once the targets are known to be writable
+        files = (
+            fetch(location, self._spool) if location.local and location.kind == "files" else None
         )
-        inputs = [
-            {"namespace": "file", "name": str(Path(p).resolve()), "format": resolved.format}
-            for p in resolved.paths
-        ]
+        if write:
+            self._check_targets(
+                output, quarantine, files.paths if files else (), spec if files else None
+            )
+        native = self._read_natively(location)
+        if native is not None:
+            frame, inputs, fmt = native
+        else:
+            files = files or fetch(location, self._spool)
+            self.progress(step("read", f"{len(files.paths)} {files.format} file(s) from {spec}"))
+            src = self.contract.source
+            frame = self.engine.read(
+                files.paths,
+                files.format,
+                delimiter=src.delimiter if src else ",",
+                header=src.header if src else True,
+                text_columns=[c.name for c in plan_columns(self.compiled)],
+            )
+            inputs, fmt = files.inputs, files.format
         # written runs stream where the engine can (bounded memory for any source size)
         return self._execute(
             frame,
@@ -167,7 +182,7 @@ class DataProcessor:
             quarantine,
             write,
             stream=write,
-            text_source=resolved.format in TEXT_FORMATS,
+            text_source=fmt in TEXT_FORMATS,
         )
 
     def run(
@@ -193,13 +208,34 @@ class DataProcessor:
         )
 
     # -- stages ---------------------------------------------------------------------------------
-    def _contract_source(self) -> str:
-        if self.contract.source is None:
-            raise SourceError(
-                f"{self.contract.path}: the contract declares no source; pass one "
-                "(--source PATH, or run_source(source=...))"
-            )
-        return self.contract.source.path
+    def _source_location(self, source: str | Path | None) -> Location:
+        """The contract's source, or the one given (a path or location text)."""
+        from meshc.storage.location import LocationError, parse
+
+        try:
+            if source is not None:
+                return parse(str(source), format=_delta_if_table(str(source)))
+            if self.contract.source is None:
+                raise SourceError(
+                    f"{self.contract.path}: the contract declares no source; pass one "
+                    "(--source PATH, or run_source(source=...))"
+                )
+            return self.contract.source.location
+        except LocationError as exc:
+            raise SourceError(f"{exc}; nothing was read") from exc
+
+    def _read_natively(self, location: Location) -> tuple[Any, list[dict[str, Any]], str] | None:
+        """(frame, inputs, format) when the engine reads this database itself (Spark: JDBC)."""
+        from meshc.engines.base import ReadsDatabases
+
+        if location.kind != "table" or not isinstance(self.engine, ReadsDatabases):
+            return None
+        if not self.engine.reads_database(location.scheme):
+            return None
+        from meshc.storage.database import inputs
+
+        self.progress(step("read", f"{location.text} through {self.engine.name}"))
+        return self.engine.read_database(location), inputs(location), "table"
 
     def _plan(
         self,
@@ -277,8 +313,9 @@ class DataProcessor:
         )
         split = self._mask(split)
         outputs: dict[str, str | None] = {"valid": None, "quarantine": None}
+        pending: list[Any] = []
         if write:
-            outputs = self._write(batch, split, output, quarantine)
+            outputs, pending = self._write(batch, split, output, quarantine)
         result = RunResult(
             contract=self.contract,
             engine=self.engine.name,
@@ -298,6 +335,11 @@ class DataProcessor:
         )
         from meshc.runner.report import build_report
 
+        if pending:  # other storage first: a failure here leaves every target as it was
+            from meshc.storage.publish import publish
+
+            self.progress(step("commit", f"{len(pending)} output(s) to storage"))
+            result.published = publish(pending)
         finished = dt.datetime.now(dt.timezone.utc)
         if write and self.contract.lineage.enabled:
             result.lineage = self._record_lineage(batch, result, inputs, now, finished)
@@ -367,8 +409,9 @@ class DataProcessor:
                 + (f" ({'; '.join(hints)})" if hints else "")
                 + "; nothing was written"
             )
-        if plan.extra_columns == "error":
-            extra = sorted(present - {c.name for c in plan.columns})
+        if plan.extra_columns == "error":  # an earlier run's reasons and lineage are not extras
+            source = source_columns(self.engine.columns(frame), plan)
+            extra = sorted(set(source) - {c.name for c in plan.columns})
             if extra:
                 raise SourceError(
                     f"the source has undeclared column(s) {', '.join(extra)} and "
@@ -381,33 +424,84 @@ class DataProcessor:
         split: Split[Any],
         output: str | Path | None,
         quarantine: str | Path | None,
-    ) -> dict[str, str | None]:
-        """Stage both outputs in `batch` (committed with the lineage records by the caller)."""
-        targets = self._targets(output, quarantine)
+    ) -> tuple[dict[str, str | None], list[Any]]:
+        """Stage both outputs: local files in `batch` (committed with the lineage records by the
+        caller), other storage as files in the spool, published by the caller before that commit
+        (meshc.storage.publish). Returns role -> location text, and what is to be published."""
+        from meshc.storage.publish import Staged, staged_format
+
         frames = {"valid": split.valid, "quarantine": split.quarantine}
         counts = {"valid": split.rows_valid, "quarantine": split.rows_quarantined}
         paths: dict[str, str | None] = {"valid": None, "quarantine": None}
-        for role, target in targets.items():
-            self.progress(step("write", f"{counts[role]:,} {role} rows to {target}"))
-            batch.stage(target, self._writer(frames[role], _fmt(target)))
-            paths[role] = str(target)
-        return paths
+        pending: list[Staged] = []
+        for role, where in self._destinations(output, quarantine).items():
+            self.progress(step("write", f"{counts[role]:,} {role} rows to {where.text}"))
+            if _is_local_file(where):
+                target = Path(where.url)
+                batch.stage(target, self._writer(frames[role], _fmt(target)))
+            else:
+                fmt = staged_format(where)
+                file = self._spool.folder(role) / f"data.{_EXT[fmt]}"
+                self._writer(frames[role], fmt)(file)
+                pending.append(Staged(role, where, file, fmt))
+            paths[role] = where.text
+        return paths, pending
 
     def _writer(self, frame: Any, fmt: str) -> Callable[[Path], None]:
         return lambda tmp: self.engine.write(frame, tmp, fmt)
 
     def _targets(self, output: str | Path | None, quarantine: str | Path | None) -> dict[str, Path]:
-        """The files this run writes its outputs to, by role ("valid", "quarantine")."""
+        """The local files this run writes its outputs to, by role ("valid", "quarantine")."""
+        return {
+            role: Path(where.url)
+            for role, where in self._destinations(output, quarantine).items()
+            if _is_local_file(where)
+        }
+
+    def _destinations(
+        self, output: str | Path | None, quarantine: str | Path | None
+    ) -> dict[str, Location]:
+        """Where this run writes its outputs, by role ("valid", "quarantine")."""
         out, q = self.contract.output, self.contract.quarantine
         targets = {
-            "valid": self._target(
-                output, "output", out.target if out else None, out.format if out else "parquet"
-            ),
-            "quarantine": self._target(quarantine, "quarantine", q.target, q.format)
+            "valid": self._destination(output, "output", out.location if out else None),
+            "quarantine": self._destination(quarantine, "quarantine", q.location)
             if q.enabled
             else None,
         }
-        return {role: path for role, path in targets.items() if path is not None}
+        return {role: where for role, where in targets.items() if where is not None}
+
+    def _destination(
+        self, explicit: str | Path | None, section: str, declared: Location | None
+    ) -> Location | None:
+        """An explicit location is used as given (a local path keeps its own format by suffix);
+        a declared one is resolved against the root (meshc.storage.targets)."""
+        from meshc.storage.location import LocationError, parse
+
+        try:
+            if explicit is not None:
+                text = str(explicit)
+                fmt = _delta_if_table(text) or _fmt(Path(text))
+                if declared is not None and declared.kind == "delta" and not Path(text).suffix:
+                    fmt = "delta"  # a new table where the contract declares Delta
+                given = parse(text, format=fmt)
+                if declared is not None and given.kind == declared.kind:
+                    return replace(given, mode=declared.mode)  # the contract's append holds
+                return given
+        except LocationError as exc:
+            raise WriteError(f"{exc}; nothing was written") from exc
+        if declared is None:
+            return None
+        if declared.local:
+            path = self._target(section, declared)
+            return replace(declared, url=str(path))
+        if declared.kind == "table":  # a relative duckdb: file lives under the root
+            from meshc.storage.database import anchored
+
+            return anchored(declared, self.root)
+        if declared.kind == "files":  # a folder in a bucket receives data.<ext>, as locally
+            return declared.with_child(f"data.{_EXT[declared.format or 'parquet']}")
+        return declared
 
     def _check_targets(
         self,
@@ -423,20 +517,34 @@ class DataProcessor:
 
         targets = self._targets(output, quarantine)
         refuse_overlaps(targets, sources, source_spec, self.contract.path)
+        self._refuse_unreachable_targets(output, quarantine)
         extra = []
         if self.contract.lineage.enabled:
             extra.append(record_paths(self.root, self.contract, "latest")[0])
         refuse_unwritable([*targets.values(), *extra])
 
-    def _target(
-        self, explicit: str | Path | None, section: str, declared: str | None, fmt: str
-    ) -> Path | None:
-        """An explicit path is used as given; a declared target is a folder under the root that
-        receives `data.<format>`, refused when it leaves the root (meshc.target_paths)."""
-        if explicit is not None:
-            return Path(explicit)
-        if declared is None:
-            return None
+    def _refuse_unreachable_targets(
+        self, output: str | Path | None, quarantine: str | Path | None
+    ) -> None:
+        from meshc.storage.sources import declared_at
+        from meshc.storage.support import reach
+
+        explicit = {"valid": output, "quarantine": quarantine}
+        for role, where in self._destinations(output, quarantine).items():
+            found = reach(self.engine.name, where)
+            if not found.supported:
+                section = "output" if role == "valid" else "quarantine"
+                at = "" if explicit[role] else declared_at(self.contract.locator, section, where)
+                raise WriteError(
+                    f"{at}the {self.engine.name} engine cannot write {where.text}: {found.how}; "
+                    "nothing was written"
+                )
+
+    def _target(self, section: str, where: Location) -> Path:
+        """A declared local target is a folder under the root that receives `data.<format>` (a
+        Delta table is the folder itself), refused when it leaves the root (meshc.target_paths)."""
+        declared = where.url
+        fmt = where.format or "parquet"
         from meshc.target_paths import target_problem
 
         problem = target_problem(section, declared)
@@ -454,7 +562,8 @@ class DataProcessor:
             raise ContractError([found])
         from meshc.runner.targets import refuse_outside_root
 
-        target = self.root / declared / f"data.{_EXT[fmt]}"
+        folder = self.root / declared
+        target = folder if where.kind == "delta" else folder / f"data.{_EXT[fmt]}"
         refuse_outside_root(self.root, target, section, declared)
         return target
 
@@ -473,6 +582,19 @@ class DataProcessor:
 
 
 _EXT = {"parquet": "parquet", "csv": "csv", "json": "ndjson"}
+
+
+def _is_local_file(where: Location) -> bool:
+    return where.local and where.kind == "files"
+
+
+def _delta_if_table(text: str) -> str | None:
+    """'delta' when a local path given on the command line is a Delta table's folder."""
+    from meshc.storage.location import scheme_of
+
+    if scheme_of(text) == "file" and (Path(text) / "_delta_log").is_dir():
+        return "delta"
+    return None
 
 
 def _fmt(path: Path) -> str:

@@ -54,6 +54,8 @@ class RunResult(Generic[FrameT]):
     checked_against: dict[str, str] = field(default_factory=dict)  # foreign key id -> parent run
     # the typed report (meshc.runner.report.RunReport); `report` is its JSON form, to_dict()
     run_report: RunReport | None = field(default=None, repr=False)
+    # role -> what was published beyond local files: {"location", "version" (Delta)...}
+    published: dict[str, dict[str, Any]] = field(default_factory=dict)
     # `valid` / `quarantine` once made (the frames above stay as the run produced them)
     _valid: FrameT | None = field(default=None, init=False, repr=False, compare=False)
     _quarantine: FrameT | None = field(default=None, init=False, repr=False, compare=False)

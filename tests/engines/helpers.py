@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from meshc.engines.base import ColumnSpec, Split, ValidationPlan
+from meshc.engines.base import ColumnSpec, Split, StreamingEngine, ValidationPlan
 from meshc.rules import expr as ir
 from meshc.rules.checks import NotNull, Origin, RowCheck, Severity, SqlRule, Unique
 from meshc.types import Kind, LogicalType
@@ -163,7 +163,18 @@ def run(engine: Any, frame: Any, p: ValidationPlan) -> Split:
     assert split.rows_in == split.rows_valid + split.rows_quarantined
     assert engine.to_arrow(split.valid).num_rows == split.rows_valid
     assert engine.to_arrow(split.quarantine).num_rows == split.rows_quarantined
+    if isinstance(engine, StreamingEngine):  # a written run streams: it must split alike
+        _assert_same_split(engine, engine.validate_streaming(frame, p), split)
     return split
+
+
+def _assert_same_split(engine: Any, streamed: Split, split: Split) -> None:
+    counts = ("rows_in", "rows_valid", "rows_quarantined", "failures")
+    assert [getattr(streamed, c) for c in counts] == [getattr(split, c) for c in counts]
+    for role in ("valid", "quarantine"):
+        mine, theirs = (engine.to_arrow(getattr(s, role)) for s in (streamed, split))
+        assert mine.column_names == theirs.column_names, role
+        assert mine.to_pylist() == theirs.to_pylist(), role
 
 
 def cast_one(engine: Any, ltype: LogicalType, values: Texts) -> tuple[list[Any], list[Any]]:

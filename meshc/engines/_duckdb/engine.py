@@ -7,6 +7,7 @@ export as UTC.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,17 +19,21 @@ from sqlglot import exp
 
 from meshc.engines import spec
 from meshc.engines import sql_trees as sb
-from meshc.engines._duckdb import io, split
-from meshc.engines._duckdb.mask import mask_select
+from meshc.engines._duckdb import io, split, stream
+from meshc.engines._duckdb.mask import key_parameters, mask_select
 from meshc.engines._duckdb.translate import translate
 from meshc.engines.base import EngineLifecycle, Split, ValidationPlan, refuse_unknown_options
+from meshc.errors import WriteError
 from meshc.rules import expr as ir
 
 
 def connect(config: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
     """An in-process connection whose session time zone is UTC. (`TimeZone` cannot go in
-    `config`: DuckDB 2.0 refuses it there unless ICU is already loaded; SET works.)"""
-    con = duckdb.connect(config=dict(config or {}))
+    `config`: DuckDB 2.0 refuses it there unless ICU is already loaded; SET works.)
+
+    Insertion order is kept (DuckDB's default, pinned here): both outputs keep the source's row
+    order, and the streamed split relies on it."""
+    con = duckdb.connect(config={**dict(config or {}), "preserve_insertion_order": True})
     utc = exp.EQ(this=exp.column("TimeZone"), expression=sb.string("UTC"))
     con.execute(sb.render(exp.Set(expressions=[exp.SetItem(this=utc)])))
     return con
@@ -42,12 +47,20 @@ class DuckDBEngine(EngineLifecycle):
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.con = connect(config)
+        # spill files, and DuckDB's own temp files unless `config` names a temp_directory (its
+        # default for an in-memory database is `.tmp` in the working directory): made on first use
+        self._spill = stream.SpillDir()
+        self._own_temp = "temp_directory" not in (config or {})
         self._names = itertools.count()
         # views streaming a relation of another connection: their readers (see _view)
         self._readers: dict[str, pa.RecordBatchReader] = {}
+        # by id() of each relation validate_streaming returned: it, and the spill file it reads
+        self._spilled: dict[int, tuple[duckdb.DuckDBPyRelation, Path]] = {}
 
     def close(self) -> None:
         self.con.close()  # idempotent in DuckDB
+        self._spilled.clear()
+        self._spill.remove()
 
     # -- Protocol ----------------------------------------------------------------------------------
     def read(
@@ -67,6 +80,8 @@ class DuckDBEngine(EngineLifecycle):
     def validate(
         self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan
     ) -> Split[duckdb.DuckDBPyRelation]:
+        with contextlib.suppress(WriteError):  # no temp dir: DuckDB's default, as before
+            self._temp_directory()
         source = self._source(frame)
         try:
             extras = split.check_columns(source, plan)
@@ -93,6 +108,43 @@ class DuckDBEngine(EngineLifecycle):
             ),
         )
 
+    def validate_streaming(
+        self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan
+    ) -> Split[duckdb.DuckDBPyRelation]:
+        """`validate` in one pass and bounded memory: the validation query is read once as a
+        stream, its valid and quarantined rows written to Parquet spill files as they come and
+        its flags counted on the way (stream.py); the outputs are relations over those files."""
+        self._temp_directory()
+        valid_path = self._spill.fresh("valid.parquet")
+        quarantine_path = valid_path.with_name("quarantine.parquet")
+        source = self._source(frame)
+        try:
+            extras = split.check_columns(source, plan)
+            final = split.split_query(source, plan, numbered=False)
+            ordered = split.reorders(final)  # then numbered, and the stream sorted back
+            query, layout = stream.stream_query(
+                split.split_query(source, plan) if ordered else final,
+                split.valid_items(plan, extras),
+                split.quarantine_items(plan, source),
+                split.counted_flags(plan),
+                order_by=split.ROW if ordered else None,
+            )
+            rows_in, rows_quarantined, *flags = stream.stream_split(
+                self.con, query, layout, valid_path, quarantine_path
+            )
+        finally:
+            self._release(source.view)
+        casts, checks = flags[: len(plan.columns)], flags[len(plan.columns) :]
+        return spec.counted_split(
+            self._spilled_relation(valid_path),
+            self._spilled_relation(quarantine_path),
+            rows_in=rows_in,
+            rows_quarantined=rows_quarantined,
+            failures=spec.failure_counts(
+                plan, dict(zip((c.name for c in plan.columns), casts, strict=True)), checks
+            ),
+        )
+
     def cast(self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan) -> duckdb.DuckDBPyRelation:
         return self.con.sql(sb.render(split.cast_query(self._source(frame), plan)))
 
@@ -110,6 +162,10 @@ class DuckDBEngine(EngineLifecycle):
             self._release(view)
 
     def write(self, frame: duckdb.DuckDBPyRelation, path: Path, fmt: str) -> None:
+        spilled = self._spilled.get(id(frame))
+        if fmt.lower() == "parquet" and spilled is not None and spilled[0] is frame:
+            stream.link_or_copy(spilled[1], Path(path))  # already this output, as COPY writes it
+            return
         view = self._view(frame)
         try:
             io.write(self.con, view, frame.columns, Path(path), fmt)
@@ -124,7 +180,7 @@ class DuckDBEngine(EngineLifecycle):
         query = sb.select(*mask_select(frame.columns, masks)).from_(
             exp.Table(this=sb.ident(self._view(frame)))
         )
-        return self.con.sql(sb.render(query))
+        return self.con.sql(sb.render(query), params=key_parameters(masks) or None)
 
     def to_arrow(self, frame: duckdb.DuckDBPyRelation) -> pa.Table:
         return frame.to_arrow_table()
@@ -135,6 +191,20 @@ class DuckDBEngine(EngineLifecycle):
     # -- helpers -----------------------------------------------------------------------------------
     def _fresh(self, kind: str) -> str:
         return f"__meshc_{kind}_{next(self._names)}"
+
+    def _temp_directory(self) -> None:
+        """Once: DuckDB's temp files (what does not fit in memory) go to the spill folder."""
+        if self._own_temp:
+            folder = sb.string(str(self._spill.path / "duckdb"))
+            setting = exp.EQ(this=exp.column("temp_directory"), expression=folder)
+            self.con.execute(sb.render(exp.Set(expressions=[exp.SetItem(this=setting)])))
+            self._own_temp = False
+
+    def _spilled_relation(self, path: Path) -> duckdb.DuckDBPyRelation:
+        """A relation over a spill file, remembered so that `write` can link the file."""
+        relation = self.con.read_parquet(str(path))
+        self._spilled[id(relation)] = (relation, path)
+        return relation
 
     def _one_row(self, query: exp.Select) -> tuple[Any, ...]:
         """The single row of an aggregate query (fetchall: DuckDB 2 refuses new work on a

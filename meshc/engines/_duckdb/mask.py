@@ -1,7 +1,9 @@
 """PII masking as sqlglot expressions (base.MASKING), for data columns and reason values.
 
 DuckDB has sha256 but no HMAC, so `hash` composes HMAC-SHA256 from it over BLOBs (RFC 2104):
-sha256(outer || unhex(sha256(inner || utf8(text)))), the padded keys as hex literals."""
+sha256(outer || unhex(sha256(inner || utf8(text)))). The padded keys are never spelled in SQL:
+the expression names two parameters, and `key_parameters` gives their values, bound (as BLOBs)
+each time the relation runs, so the key shows in no query text, plan or error message."""
 
 from __future__ import annotations
 
@@ -12,6 +14,17 @@ from sqlglot import exp
 from meshc.engines import sql_trees as sb
 from meshc.engines.base import REASON_FIELDS, REASONS, REDACTED
 from meshc.engines.masking_key import hmac_pads, masking_key
+
+_INNER, _OUTER = "meshc_hmac_inner", "meshc_hmac_outer"
+
+
+def key_parameters(masks: Mapping[str, str]) -> dict[str, bytes]:
+    """The parameters the masking expressions of `masks` read: the padded keys, when any column
+    is hashed (the key is read only then)."""
+    if "hash" not in masks.values():
+        return {}
+    inner, outer = hmac_pads(masking_key())
+    return {_INNER: inner, _OUTER: outer}
 
 
 def masked(value: exp.Expression, method: str) -> exp.Expression:
@@ -50,19 +63,17 @@ def masked(value: exp.Expression, method: str) -> exp.Expression:
 
 
 def _hmac_sha256(text: exp.Expression) -> exp.Expression:
-    inner, outer = hmac_pads(masking_key())
-
-    def blob(data: bytes) -> exp.Expression:
-        return exp.Anonymous(this="unhex", expressions=[sb.string(data.hex())])
-
     def sha256(data: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="sha256", expressions=[data])
 
+    def key(name: str) -> exp.Expression:
+        return exp.Placeholder(this=name)  # $name in DuckDB
+
     utf8 = exp.Anonymous(this="encode", expressions=[text])
     inner_digest = exp.Anonymous(
-        this="unhex", expressions=[sha256(exp.DPipe(this=blob(inner), expression=utf8))]
+        this="unhex", expressions=[sha256(exp.DPipe(this=key(_INNER), expression=utf8))]
     )
-    return sha256(exp.DPipe(this=blob(outer), expression=inner_digest))
+    return sha256(exp.DPipe(this=key(_OUTER), expression=inner_digest))
 
 
 def mask_select(columns: Sequence[str], masks: Mapping[str, str]) -> list[exp.Expression]:

@@ -1,12 +1,15 @@
 """The validation query: cast, evaluate every check, flag and explain, in one SQL pass.
 
-    src      the source relation + a row number (to keep the input order in both outputs)
+    src      the source relation (+ a row number, for the in-memory split) + per contract column
+             its text with null_values as NULL (`raw`), computed once
+    parts    the cast's parts (trims, TRY_CASTs, regex matches) each computed once (see _hoist)
     typed    + per contract column: its typed value and a cast-failure flag
     checked  + per check: a violation flag (predicate IS FALSE; NULL is not a violation)
     final    + the quarantine flag and `_meshc_reasons` (quarantined rows only)
 
-The result is materialised once into a temporary table; the valid and quarantine relations and
-the counts are cheap reads of it. Internal columns are named `__meshc_*` and never leave it.
+`validate` materialises the result once into a temporary table (the valid and quarantine relations
+and the counts are cheap reads of it); `validate_streaming` reads it once as a stream of Arrow
+batches (stream.py). Internal columns are named `__meshc_*` and never leave it.
 """
 
 from __future__ import annotations
@@ -56,19 +59,28 @@ def check_columns(source: Source, plan: ValidationPlan) -> list[str]:
     return spec.check_columns(source.names, plan)
 
 
-def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
-    """The `final` stage (see the module docstring) as one sqlglot SELECT."""
+def split_query(source: Source, plan: ValidationPlan, *, numbered: bool = True) -> exp.Select:
+    """The `final` stage (see the module docstring) as one sqlglot SELECT; `numbered` adds the
+    row number that orders the outputs read from a materialised table."""
     types = dict(source.columns)
     index = {c.name: i for i, c in enumerate(plan.columns)}
-    src = sb.select(exp.Star(), sb.alias(exp.Window(this=exp.RowNumber()), ROW)).from_(
-        exp.Table(this=sb.ident(source.view))
-    )
+    src_items = [sb.alias(exp.Window(this=exp.RowNumber()), ROW)] if numbered else []
+    src_items += [
+        sb.alias(_null_values(sb.col(c.name), types[c.name], plan), raw(i))
+        for i, c in enumerate(plan.columns)
+    ]
+    src = sb.select(exp.Star(), *src_items).from_(exp.Table(this=sb.ident(source.view)))
     typed_items: list[exp.Expression] = []
     for i, column in enumerate(plan.columns):
-        raw = _null_values(sb.col(column.name), types[column.name], plan)
-        casted = column_cast(raw, types[column.name], column.type)
-        failed = sb.and_all([sb.not_null(raw), exp.Not(this=sb.false_when_null(casted.ok))])
+        casted = column_cast(sb.col(raw(i)), types[column.name], column.type)
+        failed = sb.and_all(
+            [sb.not_null(sb.col(raw(i))), exp.Not(this=sb.false_when_null(casted.ok))]
+        )
         typed_items += [sb.alias(casted.value, typed(i)), sb.alias(failed, cast_failed(i))]
+    parts, typed_items = _hoist(typed_items)
+    inner = src
+    for k, stage in enumerate(parts):
+        inner = _stage(stage, inner, f"parts{k}")
     translate = Translator(lambda c: sb.col(typed(_position(index, c))))
     checked_items: list[exp.Expression] = [
         sb.alias(_violation(check, translate, index, plan), violated(j))
@@ -78,12 +90,80 @@ def split_query(source: Source, plan: ValidationPlan) -> exp.Select:
     flags += [sb.col(violated(j)) for j, c in enumerate(plan.checks) if c.severity == "error"]
     quarantine = sb.false_when_null(sb.or_all(flags))
     # no ELSE: NULL of the reasons' type, which is spelled (with every rule text) only once
-    reasons = sb.case([(quarantine, _reasons(plan, types))])
-    return _stage(
-        [sb.alias(quarantine, QUARANTINE), sb.alias(reasons, REASON_LIST)],
-        _stage(checked_items, _stage(typed_items, src, "src"), "typed"),
-        "checked",
-    )
+    reasons = sb.case([(quarantine, _reasons(plan, types, index))])
+    # what the outputs and counts read, and nothing else (not the casts' parts)
+    kept = [ROW] if numbered else []
+    kept += [*source.names, *(raw(i) for i in range(len(plan.columns)))]
+    kept += [name for i in range(len(plan.columns)) for name in (typed(i), cast_failed(i))]
+    kept += [violated(j) for j in range(len(plan.checks))]
+    checked = _stage(checked_items, _stage(typed_items, inner, "typed"), "checked")
+    subquery = exp.Subquery(this=checked, alias=exp.TableAlias(this=sb.ident("checked")))
+    return sb.select(
+        *map(sb.col, kept), sb.alias(quarantine, QUARANTINE), sb.alias(reasons, REASON_LIST)
+    ).from_(subquery)
+
+
+def reorders(query: exp.Select) -> bool:
+    """Whether rows leave `query` out of the input order: a window over partitions (a unique
+    check's count per key) regroups them, so the outputs must be ordered by the row number."""
+    return any(w.args.get("partition_by") for w in query.find_all(exp.Window))
+
+
+def raw(i: int) -> str:
+    """Contract column i as read, with the plan's null_values as NULL."""
+    return spec.internal("raw", i)
+
+
+def _hoistable(node: exp.Expression) -> bool:
+    """A part of a cast that is computed once, in a stage of its own, however often the cast's
+    value and flag use it. Only functions that never raise: hoisting one out of a CASE branch
+    evaluates it on rows the branch would have skipped."""
+    if isinstance(node, (exp.TryCast, exp.Trim)):
+        return True
+    return isinstance(node, exp.Anonymous) and node.name.lower() in _HOISTED_FUNCTIONS
+
+
+_HOISTED_FUNCTIONS = frozenset({"regexp_full_match", "regexp_replace", "regexp_matches"})
+
+
+def _hoist(items: list[exp.Expression]) -> tuple[list[list[exp.Expression]], list[exp.Expression]]:
+    """Common subexpressions of the cast items as stages of their own, innermost first, and the
+    items reading them. A text cast spells its trim, regex match and TRY_CAST several times
+    (value, flag); DuckDB evaluates each spelling, which tripled the cost of the casts. Parts
+    are the same when their SQL text is (sqlglot's tree equality is not relied on)."""
+    stages: list[list[exp.Expression]] = []
+    while True:
+        parts: dict[str, tuple[exp.Expression, str]] = {}
+        for item in items:
+            for node in item.find_all(exp.Expression):
+                inner = (n for n in node.find_all(exp.Expression) if n is not node)
+                if _hoistable(node) and not any(_hoistable(n) for n in inner):
+                    name = spec.internal("part", f"{len(stages)}_{len(parts)}")
+                    parts.setdefault(node.sql(), (node, name))
+        if not parts:
+            return stages, items
+        stages.append([sb.alias(_guarded(node.copy()), name) for node, name in parts.values()])
+        names = {text: name for text, (_, name) in parts.items()}
+        items = [_replaced(item, names) for item in items]
+
+
+def _guarded(node: exp.Expression) -> exp.Expression:
+    """TRIM(x, ' ') only where x starts or ends with the character: DuckDB's TRIM with explicit
+    characters costs four times the test, and most values have nothing to trim."""
+    chars = node.args.get("expression") if isinstance(node, exp.Trim) else None
+    if not (isinstance(chars, exp.Literal) and chars.is_string and len(chars.this) == 1):
+        return node
+    text = node.this
+    edges = [sb.fn(f, text.copy(), chars.copy()) for f in ("starts_with", "ends_with")]
+    return sb.case([(sb.or_all(edges), node)], text.copy())
+
+
+def _replaced(item: exp.Expression, names: Mapping[str, str]) -> exp.Expression:
+    def replace(node: exp.Expression) -> exp.Expression:
+        name = names.get(node.sql()) if _hoistable(node) else None
+        return sb.col(name) if name is not None else node
+
+    return item.transform(replace)
 
 
 def cast_query(source: Source, plan: ValidationPlan) -> exp.Select:
@@ -140,12 +220,14 @@ def _violation(
     return sb.and_all(parts)
 
 
-def _reasons(plan: ValidationPlan, types: Mapping[str, str]) -> exp.Expression:
+def _reasons(
+    plan: ValidationPlan, types: Mapping[str, str], index: Mapping[str, int]
+) -> exp.Expression:
     """list<struct> of every failure of the row: cast failures in column order, then checks."""
     reasons = [(spec.cast_reason(c), sb.col(cast_failed(i))) for i, c in enumerate(plan.columns)]
     reasons += [(spec.check_reason(c), sb.col(violated(j))) for j, c in enumerate(plan.checks)]
     rtype = reasons_type({n: [getattr(r, n) for r, _ in reasons] for n in DICTIONARY_FIELDS})
-    entries = [sb.case([(flag, _reason(reason, plan, types))]) for reason, flag in reasons]
+    entries = [sb.case([(flag, _reason(reason, plan, types, index))]) for reason, flag in reasons]
     if not entries:
         return sb.cast(exp.Array(expressions=[]), rtype)
     entry = spec.internal("reason")
@@ -172,15 +254,19 @@ def reasons_type(texts: Mapping[str, Sequence[str]]) -> exp.DataType:
 
 
 def _reason(
-    reason: spec.ReasonSpec, plan: ValidationPlan, types: Mapping[str, str]
+    reason: spec.ReasonSpec,
+    plan: ValidationPlan,
+    types: Mapping[str, str],
+    index: Mapping[str, int],
 ) -> exp.Expression:
     values: list[exp.Expression] = []
     for name in REASON_FIELDS:
         if name == "value":  # the text as read (a null value is NULL), not the typed value
             value_sql: exp.Expression = exp.Null()
-            if reason.column:
-                raw = sb.col(reason.column)
-                value_sql = _null_values(raw, types[reason.column], plan)
+            if reason.column and reason.column in index:
+                value_sql = sb.col(raw(index[reason.column]))
+            elif reason.column:
+                value_sql = _null_values(sb.col(reason.column), types[reason.column], plan)
             values.append(sb.cast(value_sql, "VARCHAR"))
         else:
             value = getattr(reason, name)
@@ -208,27 +294,38 @@ def lineage_items(lineage: dict[str, Any]) -> list[exp.Expression]:
     return items
 
 
-def valid_query(table: str, plan: ValidationPlan, extras: Sequence[str]) -> exp.Select:
+def valid_items(plan: ValidationPlan, extras: Sequence[str]) -> list[exp.Expression]:
+    """The valid output's columns, read from the `final` stage."""
     items: list[exp.Expression] = [
         sb.alias(sb.col(typed(i)), c.name) for i, c in enumerate(plan.columns)
     ]
     if plan.extra_columns == "keep":
         items += [sb.alias(sb.cast(sb.col(n), "VARCHAR"), n) for n in extras]
-    items += lineage_items(dict(plan.lineage))
-    return _read(table, items, exp.Not(this=sb.col(QUARANTINE)))
+    return items + lineage_items(dict(plan.lineage))
 
 
-def quarantine_query(table: str, plan: ValidationPlan, source: Source) -> exp.Select:
-    # as read, except that null_values ("" by default) are NULL, as on every engine
+def quarantine_items(plan: ValidationPlan, source: Source) -> list[exp.Expression]:
+    """The quarantine's columns: as read, except that null_values ("" by default) are NULL, as
+    on every engine; then the reasons and the lineage columns."""
+    index = {c.name: i for i, c in enumerate(plan.columns)}
+    types = dict(source.columns)
     items: list[exp.Expression] = [
-        sb.alias(_null_values(sb.col(n), t, plan), n)
-        for n, t in source.columns
-        if n not in plan.internal_columns
+        sb.alias(
+            sb.col(raw(index[n])) if n in index else _null_values(sb.col(n), types[n], plan), n
+        )
+        for n in spec.source_columns(source.names, plan)
     ]
     if plan.include_reasons:
         items.append(sb.alias(sb.col(REASON_LIST), REASONS))
-    items += lineage_items(dict(plan.lineage))
-    return _read(table, items, sb.col(QUARANTINE))
+    return items + lineage_items(dict(plan.lineage))
+
+
+def valid_query(table: str, plan: ValidationPlan, extras: Sequence[str]) -> exp.Select:
+    return _read(table, valid_items(plan, extras), exp.Not(this=sb.col(QUARANTINE)))
+
+
+def quarantine_query(table: str, plan: ValidationPlan, source: Source) -> exp.Select:
+    return _read(table, quarantine_items(plan, source), sb.col(QUARANTINE))
 
 
 def _read(table: str, items: list[exp.Expression], where: exp.Expression) -> exp.Select:
@@ -238,14 +335,18 @@ def _read(table: str, items: list[exp.Expression], where: exp.Expression) -> exp
 
 def counts_query(table: str, plan: ValidationPlan) -> exp.Select:
     """rows_in, rows_quarantined, then failures per cast column and per check."""
-    flags = [QUARANTINE] + [cast_failed(i) for i in range(len(plan.columns))]
-    flags += [violated(j) for j in range(len(plan.checks))]
     items: list[exp.Expression] = [exp.Count(this=exp.Star())]
     items += [
         exp.Coalesce(
             this=exp.Sum(this=sb.case([(sb.col(f), exp.Literal.number(1))], exp.Literal.number(0))),
             expressions=[exp.Literal.number(0)],
         )
-        for f in flags
+        for f in counted_flags(plan)
     ]
     return sb.select(*items).from_(exp.Table(this=sb.ident(table)))
+
+
+def counted_flags(plan: ValidationPlan) -> list[str]:
+    """The flags counted, in `spec.counted_split`'s order: quarantine, casts, checks."""
+    flags = [QUARANTINE] + [cast_failed(i) for i in range(len(plan.columns))]
+    return flags + [violated(j) for j in range(len(plan.checks))]

@@ -130,12 +130,14 @@ def _translate_checks(plan: ValidationPlan) -> dict[str, Native]:
 
 
 def _split_internal(frame: pd.DataFrame, plan: ValidationPlan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(source, internal columns), both on a RangeIndex (literals and masks align on it)."""
+    """(source, internal columns), both on a RangeIndex (literals and masks align on it); an
+    earlier run's reasons and lineage are neither (spec.source_columns)."""
     frame = frame.reset_index(drop=True)
     internal = [c for c in frame.columns if c in plan.internal_columns]
-    if not internal:
+    names = set(spec.source_columns([str(c) for c in frame.columns], plan))
+    if len(names) == len(frame.columns):
         return frame, frame.iloc[:, :0]
-    source = frame.drop(columns=internal)
+    source = frame[[c for c in frame.columns if str(c) in names]]
     source.attrs = dict(frame.attrs)
     return source, frame[internal]
 

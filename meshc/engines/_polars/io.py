@@ -50,7 +50,7 @@ def _scan(paths: list[str], fmt: str, delimiter: str, header: bool) -> pl.LazyFr
 
 
 def _scan_csv(path: str, delimiter: str, header: bool) -> pl.LazyFrame:
-    if sourcespec.count_empty_lines(path, delimiter=delimiter, header=header):
+    if sourcespec.has_empty_lines(path, delimiter=delimiter, header=header):
         # Polars reads an empty line as a row of '' (indistinguishable from a row of empty
         # cells); an empty line is no row (sourcespec), so such a file is read through Arrow
         table = sourcespec.read_csv_text(path, delimiter=delimiter, header=header)

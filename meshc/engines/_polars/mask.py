@@ -1,18 +1,20 @@
 """PII masking (base.MASKING) of data columns and of `_meshc_reasons[].value`, NULL in, NULL out.
 
-Polars has no HMAC-SHA256 expression, so `hash` is the one step that calls Python: hmac runs once
-per *distinct* value of the batch, and the digests are mapped back natively.
+`hash` (HMAC-SHA256) is native: the polars-hash plugin's `hmac_sha256`, in Rust, byte-identical to
+the other engines (tests/test_masking.py). The plugin takes its key as text, so a key that is not
+UTF-8 (possible only from MESHC_MASKING_KEY_FILE), or an environment without the plugin, falls back
+to Python's hashlib once per *distinct* value of a batch, the digests mapped back natively.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import polars as pl
 
 from meshc.engines.base import REASONS, REDACTED
-from meshc.engines.masking_key import keyed_hash, masking_key
+from meshc.engines.masking_key import keyed_hasher, masking_key
 from meshc.errors import MeshcError
 
 _KEEP_LAST = 4
@@ -40,8 +42,7 @@ def masked(value: pl.Expr, method: str) -> pl.Expr:
     if method == "nullify":
         return pl.lit(None, pl.String)
     if method == "hash":
-        key = masking_key()  # read before any batch runs: a missing key fails at once
-        return text.map_batches(lambda s: _keyed_hash(s, key), return_dtype=pl.String)
+        return _keyed_hash(text, masking_key())  # a missing key fails here, before any batch
     if method == "redact":
         return pl.when(text.is_not_null()).then(pl.lit(REDACTED))
     length = text.str.len_chars()
@@ -68,7 +69,27 @@ def _masked_reasons(masks: Mapping[str, str]) -> pl.Expr:
     return pl.col(REASONS).list.eval(reason.struct.with_fields(value.alias("value"))).alias(REASONS)
 
 
-def _keyed_hash(series: pl.Series, key: bytes) -> pl.Series:
+def _keyed_hash(text: pl.Expr, key: bytes) -> pl.Expr:
+    native = _plugin_hmac(text, key)
+    if native is not None:
+        return native
+    digest = keyed_hasher(key)
+    return text.map_batches(lambda s: _hash_distinct(s, digest), return_dtype=pl.String)
+
+
+def _plugin_hmac(text: pl.Expr, key: bytes) -> pl.Expr | None:
+    try:
+        import polars_hash
+    except ImportError:  # installed by the `polars` extra; without it, the Python route
+        return None
+    try:
+        key_text = key.decode("utf-8")
+    except UnicodeDecodeError:  # the plugin would hash the UTF-8 of a different key
+        return None
+    return polars_hash.CryptographicHashingNameSpace(text).hmac_sha256(key=key_text)
+
+
+def _hash_distinct(series: pl.Series, digest: Callable[[str], str]) -> pl.Series:
     distinct = series.drop_nulls().unique()
-    digests = {v: keyed_hash(key, v) for v in distinct.to_list()}
+    digests = {v: digest(v) for v in distinct.to_list()}
     return series.replace_strict(digests, default=None, return_dtype=pl.String)

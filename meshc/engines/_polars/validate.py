@@ -23,8 +23,9 @@ import polars as pl
 from meshc.engines import spec
 from meshc.engines._polars.cast import UTC, cast_column
 from meshc.engines._polars.io import plain_strings
+from meshc.engines._polars.reasons import reasons
 from meshc.engines._polars.translate import ENGINE, Translator
-from meshc.engines.base import REASON_FIELDS, REASONS, Split, ValidationPlan
+from meshc.engines.base import REASONS, Split, ValidationPlan
 from meshc.errors import SourceError
 from meshc.rules.checks import ForeignKey, RowCheck
 
@@ -32,19 +33,6 @@ if TYPE_CHECKING:
     from polars._typing import EngineType
 
 QUARANTINED = spec.QUARANTINED
-# A rule's text and message are the same in every row that fails it (and can be long: an IN list
-# of 80 KB): as Categorical they are held once, each row keeps a small index. Written to Parquet
-# they stay strings (dictionary-encoded), so readers see the same values.
-_DICTIONARY_FIELDS = ("rule", "message")
-_REASON_DTYPE = pl.List(
-    pl.Struct(
-        {
-            name: pl.Categorical() if name in _DICTIONARY_FIELDS else pl.String()
-            for name in REASON_FIELDS
-        }
-    )
-)
-
 
 check_flag = spec.check_failed_column
 
@@ -162,7 +150,7 @@ def _layout(lazy: pl.LazyFrame, plan: ValidationPlan) -> _Layout:
         schema = lazy.collect_schema()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         raise SourceError(f"cannot read the source: {exc}") from exc
-    names = [c for c in schema.names() if c not in plan.internal_columns]
+    names = spec.source_columns(schema.names(), plan)
     extras = spec.check_columns(names, plan)
     contract = {c.name: c.type for c in plan.columns}
     unknown = sorted(
@@ -288,25 +276,9 @@ def _quarantine_columns(layout: _Layout, plan: ValidationPlan) -> list[pl.Expr]:
 def _reasons(layout: _Layout, plan: ValidationPlan) -> pl.Expr:
     """Cast failures in column order, then checks in plan order, warn checks included."""
     entries = [
-        _entry(layout.cast_flag(c.name), spec.cast_reason(c))
+        (layout.cast_flag(c.name), spec.cast_reason(c))
         for c in plan.columns
         if c.name in layout.can_fail
     ]
-    entries += [_entry(check_flag(i), spec.check_reason(c)) for i, c in enumerate(plan.checks)]
-    if not entries:
-        return pl.lit([], _REASON_DTYPE)
-    return pl.concat_list(entries).list.drop_nulls()
-
-
-def _entry(flag: str, reason: spec.ReasonSpec) -> pl.Expr:
-    column = reason.column
-    value = pl.col(column).cast(pl.String) if column is not None else pl.lit(None, pl.String)
-    fields = {
-        "rule_id": pl.lit(reason.rule_id),
-        "rule": pl.lit(reason.rule, pl.Categorical),
-        "column": pl.lit(column, pl.String),
-        "value": value,
-        "message": pl.lit(reason.message, pl.Categorical),
-        "severity": pl.lit(reason.severity),
-    }
-    return pl.when(pl.col(flag)).then(pl.struct([fields[k].alias(k) for k in REASON_FIELDS]))
+    entries += [(check_flag(i), spec.check_reason(c)) for i, c in enumerate(plan.checks)]
+    return reasons(entries)

@@ -83,6 +83,15 @@ class SparkEngine(EngineLifecycle):
     def columns(self, frame: DataFrame) -> list[str]:
         return list(frame.columns)
 
+    # ReadsDatabases: PostgreSQL through JDBC, straight to the executors (_spark/jdbc.py)
+    def reads_database(self, scheme: str) -> bool:
+        return scheme == "postgresql"
+
+    def read_database(self, location: Any) -> DataFrame:
+        from meshc.engines._spark.jdbc import read_postgresql
+
+        return read_postgresql(self.session, location)
+
 
 def create(**options: Any) -> SparkEngine:
     """The registry's entry point: `create(session=spark)` runs on that SparkSession;

@@ -26,7 +26,7 @@ _check_failed_name = spec.check_failed_column
 
 
 def validate(frame: DataFrame, plan: ValidationPlan) -> Split:
-    source = [c for c in frame.columns if c not in plan.internal_columns]
+    source = spec.source_columns(frame.columns, plan)
     extras = spec.check_columns(source, plan)
     # A local checkpoint rather than cache(): it is computed once (by the counting job) and
     # reused by both outputs, and unlike a cached plan it can never be matched by a later

@@ -1,7 +1,8 @@
-"""The hand-written baseline for benchmarks/bench_run.py: what a competent Polars user would write
-to enforce the benchmark contract without meshc, with the same semantics for the core.
+"""The hand-written baseline for the orders workload of benchmarks/bench_engines.py and
+bench_run.py: what a competent Polars user would write to enforce the benchmark contract without
+meshc, with the same semantics for the core (shared parts: handwritten_common.py).
 
-    python benchmarks/handwritten_polars.py SOURCE.csv VALID.parquet QUARANTINE.parquet
+    python benchmarks/handwritten_polars.py SOURCE(.csv|.parquet) VALID.parquet QUARANTINE.parquet
 
 - every column is read as text; '' is NULL (meshc's default null_values);
 - strict-form casts: a regex decides the form, a non-strict native cast converts, and a present
@@ -11,15 +12,15 @@ to enforce the benchmark contract without meshc, with the same semantics for the
 - valid rows (typed) and quarantined rows (text as read + reasons as a list of structs) are
   written in one streaming pass (both sinks share the scan and the casts).
 Prints one JSON line with the valid and quarantined row counts (from the Parquet metadata).
+With MESHC_BENCH_SABOTAGE=1 it ignores the last rule (to test the benchmark's verification).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 
 import polars as pl
-import pyarrow.parquet as pq
+from handwritten_common import SABOTAGED, reason, scan_text, write_split
 
 STATUSES = ["pending", "shipped", "delivered", "returned"]
 FLOAT = r"^(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:[+-]?inf(?:inity)?|nan))$"
@@ -115,32 +116,20 @@ REASONS = [
         "violates REGEXP_LIKE(order_id, '^ORD-[0-9]+$')",
     ),
 ]
-FLAGS = [flag for flag, *_ in REASONS]
+FLAGS = [flag for flag, *_ in REASONS][: -1 if SABOTAGED else None]
 
 
 def reasons() -> pl.Expr:
     entries = [
-        pl.when(pl.col(flag)).then(
-            pl.struct(
-                rule_id=pl.lit(rule_id),
-                rule=pl.lit(rule),
-                column=pl.lit(column),
-                value=pl.col(column),
-                message=pl.lit(message),
-                severity=pl.lit("error"),
-            )
-        )
+        reason(flag, rule_id, rule, column, message, pl.col(column))
         for flag, rule_id, rule, column, message in REASONS
+        if flag in FLAGS
     ]
     return pl.concat_list(entries).list.drop_nulls().alias("_meshc_reasons")
 
 
 def main(source: str, valid_path: str, quarantine_path: str) -> None:
-    scan = pl.scan_csv(source, infer_schema=False, empty_string_is_null=False, null_values=None)
-    text = scan.with_columns(
-        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in COLUMNS
-    )
-    flagged = text.with_columns(casts()).with_columns(rules())
+    flagged = scan_text(source, COLUMNS).with_columns(casts()).with_columns(rules())
     flagged = flagged.with_columns(pl.any_horizontal(FLAGS).alias("quarantined"))
     valid = flagged.filter(~pl.col("quarantined")).select(
         "order_id",
@@ -150,22 +139,7 @@ def main(source: str, valid_path: str, quarantine_path: str) -> None:
         pl.col("qty_v").alias("quantity"),
     )
     quarantine = flagged.filter(pl.col("quarantined")).select(*COLUMNS, reasons())
-    # one streaming query: both sinks share the scan, the casts and the flags
-    pl.collect_all(
-        [
-            valid.sink_parquet(valid_path, lazy=True),
-            quarantine.sink_parquet(quarantine_path, lazy=True),
-        ],
-        engine="streaming",
-    )
-    print(
-        json.dumps(
-            {
-                "rows_valid": pq.ParquetFile(valid_path).metadata.num_rows,
-                "rows_quarantined": pq.ParquetFile(quarantine_path).metadata.num_rows,
-            }
-        )
-    )
+    write_split(valid, quarantine, valid_path, quarantine_path)
 
 
 if __name__ == "__main__":

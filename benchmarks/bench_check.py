@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # what a pre-commit hook must never pay for
 HEAVY = ("polars", "pandas", "duckdb", "pyspark", "great_expectations", "pandera", "pyarrow")
+# what the fast path of a plain `meshc check` line avoids (meshc/cli/check_fast.py)
+CLI = ("typer", "pydantic")
 TARGET_S = 0.3  # one contract (issue #13)
 
 
@@ -44,15 +46,20 @@ def main() -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from meshc.cli.app import app\n"
-            "try:\n    app(['check', *sys.argv[1:]])\nexcept SystemExit:\n    pass\n"
-            f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))",
+            # the console entry point, as `meshc check` runs (its fast path skips typer)
+            "import sys; from meshc.cli.app import main\n"
+            "sys.argv = ['meshc', 'check', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+            f"print('CLI=' + ','.join(m for m in {CLI!r} if m in sys.modules))",
             *args.paths,
         ],
         capture_output=True,
         text=True,
     )
-    heavy = next((line[6:] for line in probe.stdout.splitlines() if line.startswith("HEAVY=")), "?")
+    lines = probe.stdout.splitlines()
+    heavy = next((line[6:] for line in lines if line.startswith("HEAVY=")), "?")
+    cli = next((line[4:] for line in lines if line.startswith("CLI=")), "?")
     print(f"meshc check {' '.join(args.paths)} (exit {code})")
     median = statistics.median(times)
     verdict = "met" if median < TARGET_S else "NOT MET"
@@ -62,6 +69,7 @@ def main() -> None:
     )
     print(f"  CPU time (user + system): median {statistics.median(cpu):.3f}s")
     print(f"  heavy modules imported: {heavy or 'none'}")
+    print(f"  typer / pydantic imported: {cli or 'neither'}")
 
 
 if __name__ == "__main__":

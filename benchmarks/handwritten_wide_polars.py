@@ -7,7 +7,9 @@
   row (`<column>.type`); a rule is not evaluated on a row where its column failed its cast;
 - a rule is violated when its predicate is FALSE (NULL is not a violation);
 - masked fields are masked in the valid rows, in the quarantined rows and in the reasons' values;
-- both outputs are written by one streaming query.
+- both outputs are written by one streaming query;
+- with a 4th argument `--tuned-reasons`, reasons are built the faster way and `hash` is the
+  native HMAC of the polars-hash plugin, as meshc does them (handwritten_common).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 
 import polars as pl
 import wide_spec as spec
-from handwritten_common import SABOTAGED, masked, reason, scan_text, write_split
+from handwritten_common import SABOTAGED, TUNED_FLAG, masked, reasons, scan_text, write_split
 
 FLOAT = r"^(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:[+-]?inf(?:inity)?|nan))$"
 INTEGER = r"^[+-]?[0-9]+$"
@@ -65,12 +67,12 @@ def violated(rule: spec.Rule) -> pl.Expr:
     return (bad & ~pl.col(f"_f_{rule.column}") if typed else bad).alias(f"_r_{rule.name}")
 
 
-def reasons() -> pl.Expr:
+def reason_expr(tuned: bool) -> pl.Expr:
     def value(column: str) -> pl.Expr:
         return pl.col(f"_m_{column}" if column in spec.MASKS else column)
 
     entries = [
-        reason(
+        (
             f"_f_{f.name}",
             f"{f.name}.type",
             f"type {f.type}",
@@ -80,13 +82,13 @@ def reasons() -> pl.Expr:
         )
         for f in TYPED
     ] + [
-        reason(f"_r_{r.name}", r.name, r.sql, r.column, f"violates {r.sql}", value(r.column))
+        (f"_r_{r.name}", r.name, r.sql, r.column, f"violates {r.sql}", value(r.column))
         for r in RULES
     ]
-    return pl.concat_list(entries).list.drop_nulls().alias("_meshc_reasons")
+    return reasons(entries, tuned).alias("_meshc_reasons")
 
 
-def main(source: str, valid_path: str, quarantine_path: str) -> None:
+def main(source: str, valid_path: str, quarantine_path: str, tuned: bool = False) -> None:
     flags = [f"_f_{f.name}" for f in TYPED] + [f"_r_{r.name}" for r in RULES]
     flagged = (
         scan_text(source, spec.COLUMNS)
@@ -96,21 +98,21 @@ def main(source: str, valid_path: str, quarantine_path: str) -> None:
     )
     typed = {f.name for f in TYPED}
     valid = flagged.filter(~pl.col("_quarantined")).select(
-        masked(pl.col(c), spec.MASKS[c]).alias(c)
+        masked(pl.col(c), spec.MASKS[c], tuned).alias(c)
         if c in spec.MASKS
         else pl.col(f"_v_{c}" if c in typed else c).alias(c)
         for c in spec.COLUMNS
     )
     quarantine = (
         flagged.filter(pl.col("_quarantined"))
-        .with_columns(masked(pl.col(c), m).alias(f"_m_{c}") for c, m in spec.MASKS.items())
+        .with_columns(masked(pl.col(c), m, tuned).alias(f"_m_{c}") for c, m in spec.MASKS.items())
         .select(
             *(pl.col(f"_m_{c}" if c in spec.MASKS else c).alias(c) for c in spec.COLUMNS),
-            reasons(),
+            reason_expr(tuned),
         )
     )
     write_split(valid, quarantine, valid_path, quarantine_path)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:4], tuned=TUNED_FLAG in sys.argv[4:])

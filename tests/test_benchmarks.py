@@ -35,12 +35,14 @@ def test_every_contender_agrees_with_the_handwritten_script(tmp_path: Path) -> N
         tmp_path,
         # the wide workload has every feature (casts, 30 rules, masking); orders runs below
         *("--workloads", "wide", "--formats", "csv", "parquet"),
-        *("--contenders", "handwritten", "polars", "duckdb"),
+        *("--contenders", "handwritten", "handwritten-tuned", "polars", "duckdb"),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert report["mismatches"] == []
     assert report["verified"] == [
-        f"wide/{f}/{c}" for f in ("csv", "parquet") for c in ("duckdb", "handwritten", "polars")
+        f"wide/{f}/{c}"
+        for f in ("csv", "parquet")
+        for c in ("duckdb", "handwritten", "handwritten-tuned", "polars")
     ]
     for row in report["results"]:
         summary = row["summary"]
@@ -53,6 +55,10 @@ def test_every_contender_agrees_with_the_handwritten_script(tmp_path: Path) -> N
     assert {row["contender"] for row in report["results"] if "time_met" in row} == {
         "polars",
         "duckdb",
+    }
+    # meshc is also compared with the tuned hand-written script (the honest lower bound)
+    assert {"polars", "duckdb"} <= {
+        row["contender"] for row in report["results"] if "tuned_cpu_x" in row
     }
 
 
@@ -67,3 +73,43 @@ def test_a_contender_that_differs_makes_it_exit_1(tmp_path: Path) -> None:
     assert len(report["mismatches"]) == 1
     assert report["mismatches"][0].startswith("MISMATCH orders/csv: polars")
     assert "MISMATCH" in proc.stderr
+
+
+def test_the_tuned_reasons_equal_the_plain_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """handwritten-tuned is a fair baseline only if it writes what the plain script writes,
+    NULL values and rows failing several rules included."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import polars as pl
+    from handwritten_common import reasons
+
+    frame = pl.DataFrame(
+        {
+            "a": ["x", None, "z", "w"],
+            "b": ["1", "2", None, "4"],
+            "fa": [True, True, False, False],
+            "fb": [True, False, True, False],
+        }
+    )
+    entries = [
+        ("fa", "a_rule", "a IS x", "a", "violates a IS x", pl.col("a")),
+        ("fb", "b.type", "type integer", "b", "value of 'b' cannot be read", pl.col("b")),
+    ]
+    plain = frame.select(reasons(entries, tuned=False).alias("r"))
+    tuned = frame.select(reasons(entries, tuned=True).alias("r"))
+    assert tuned.schema == plain.schema
+    assert tuned.equals(plain)
+    assert plain["r"].list.len().to_list() == [2, 1, 1, 0]
+    assert plain["r"][1][0]["value"] is None
+
+
+def test_the_tuned_hash_equals_python_hmac(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.setenv("MESHC_MASKING_KEY", "a key")
+    import polars as pl
+    from handwritten_common import masked
+
+    frame = pl.DataFrame({"email": ["a@x.org", None, "a@x.org", "b@y.com"]})
+    plain = frame.select(masked(pl.col("email"), "hash"))
+    tuned = frame.select(masked(pl.col("email"), "hash", tuned=True))
+    assert tuned.equals(plain)
+    assert plain["email"].null_count() == 1

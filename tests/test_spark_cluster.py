@@ -262,3 +262,34 @@ def test_cli_runs_on_spark_connect(spark_cluster: Cluster, local_splits: dict[st
         seed["rows_valid"],
         seed["rows_quarantined"],
     )
+
+
+def test_storage_through_the_spool_is_refused_on_a_cluster(
+    spark_cluster: Cluster, tmp_path: Path
+) -> None:
+    """A DuckDB-file source or table target passes through this machine's spool, which a cluster's
+    executors cannot see: refused before reading or writing, with what to do instead."""
+    import duckdb
+
+    from tests.conftest import run_meshc
+
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE TABLE orders AS SELECT * FROM read_csv('examples/seed/orders.csv')")
+    conf = [a for c in DRIVER_CONF for a in ("--spark-conf", c)]
+    common = ["--engine", "spark", "--spark-master", spark_cluster.master_url, *conf]
+    read = run_meshc(
+        "run", "-c", "examples/seed/orders.yaml", "-s", f"duckdb:{database}#orders",
+        "--no-write", *common,
+    )  # fmt: skip
+    written = run_meshc(
+        "run", "-c", "examples/seed/orders.yaml", "-s", "examples/seed/orders.csv",
+        "-o", f"duckdb:{database}#silver_orders", "-q", str(tmp_path / "q.parquet"), *common,
+    )  # fmt: skip
+    for done, verb in ((read, "read"), (written, "write")):
+        assert done.returncode == 2, done.stderr
+        assert f"cannot {verb}" in done.stderr and "cluster" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    with duckdb.connect(str(database)) as con:  # nothing was written
+        found = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    assert {r[0] for r in found} == {"orders"}

@@ -212,6 +212,17 @@ class ReadsDatabases(Engine[FrameT], Protocol[FrameT]):
 
 
 @runtime_checkable
+class Distributed(Engine[FrameT], Protocol[FrameT]):
+    """An engine whose workers may run on other machines (Spark). meshc.storage fetches sources to
+    and stages outputs in this machine's temporary folder: only workers that share this machine
+    can read or write there."""
+
+    def on_this_machine(self) -> bool:
+        """True when every worker runs on this machine (a local master)."""
+        ...
+
+
+@runtime_checkable
 class Materializing(Engine[FrameT], Protocol[FrameT]):
     """An engine whose output frames may be lazy (Polars): `materialize` makes one eager."""
 

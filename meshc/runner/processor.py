@@ -149,6 +149,9 @@ class DataProcessor:
         spec = location.text
         at = declared_at(self.contract.locator, "source", location) if source is None else ""
         refuse_unreachable(self.engine.name, location, at)
+        if not (location.local and location.kind == "files") and not self._reads_itself(location):
+            what = f"{at}cannot read {spec}"
+            self._refuse_spool_on_cluster(SourceError, what, "nothing was read")
         # local files are checked against the targets before reading; other storage is fetched
         # only once the targets are known to be writable
         files = (
@@ -224,18 +227,27 @@ class DataProcessor:
         except LocationError as exc:
             raise SourceError(f"{exc}; nothing was read") from exc
 
+    def _reads_itself(self, location: Location) -> bool:
+        """Whether the engine reads this database itself (Spark: PostgreSQL through JDBC)."""
+        from meshc.engines.base import ReadsDatabases
+
+        return (
+            location.kind == "table"
+            and isinstance(self.engine, ReadsDatabases)
+            and self.engine.reads_database(location.scheme)
+        )
+
     def _read_natively(self, location: Location) -> tuple[Any, list[dict[str, Any]], str] | None:
         """(frame, inputs, format) when the engine reads this database itself (Spark: JDBC)."""
         from meshc.engines.base import ReadsDatabases
 
-        if location.kind != "table" or not isinstance(self.engine, ReadsDatabases):
-            return None
-        if not self.engine.reads_database(location.scheme):
+        engine = self.engine
+        if not self._reads_itself(location) or not isinstance(engine, ReadsDatabases):
             return None
         from meshc.storage.database import inputs
 
-        self.progress(step("read", f"{location.text} through {self.engine.name}"))
-        return self.engine.read_database(location), inputs(location), "table"
+        self.progress(step("read", f"{location.text} through {engine.name}"))
+        return engine.read_database(location), inputs(location), "table"
 
     def _plan(
         self,
@@ -532,13 +544,29 @@ class DataProcessor:
         explicit = {"valid": output, "quarantine": quarantine}
         for role, where in self._destinations(output, quarantine).items():
             found = reach(self.engine.name, where)
+            section = "output" if role == "valid" else "quarantine"
+            at = "" if explicit[role] else declared_at(self.contract.locator, section, where)
             if not found.supported:
-                section = "output" if role == "valid" else "quarantine"
-                at = "" if explicit[role] else declared_at(self.contract.locator, section, where)
                 raise WriteError(
                     f"{at}the {self.engine.name} engine cannot write {where.text}: {found.how}; "
                     "nothing was written"
                 )
+            if not _is_local_file(where):
+                self._refuse_spool_on_cluster(
+                    WriteError, f"{at}cannot write {where.text}", "nothing was written"
+                )
+
+    def _refuse_spool_on_cluster(self, error: type[Exception], what: str, after: str) -> None:
+        """Storage other than local files goes through this machine's spool, which the workers
+        of a cluster (a Spark master other than local) cannot see."""
+        from meshc.engines.base import Distributed
+
+        if isinstance(self.engine, Distributed) and not self.engine.on_this_machine():
+            raise error(
+                f"{what} on a {self.engine.name} cluster: meshc passes this storage through this "
+                "machine's temporary folder, which the cluster's workers cannot reach; run it on a "
+                f"local master, or on polars, pandas or duckdb; {after}"
+            )
 
     def _target(self, section: str, where: Location) -> Path:
         """A declared local target is a folder under the root that receives `data.<format>` (a

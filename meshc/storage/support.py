@@ -50,9 +50,15 @@ SUPPORT: dict[tuple[str, str], Reach] = {
         "install: run this contract on polars, pandas or duckdb",
     ),
     ("spark", "postgresql"): Reach(
-        True, "read through JDBC (the PostgreSQL driver jar: libpostgresql-jdbc-java)"
+        True,
+        "read through JDBC (the PostgreSQL driver jar: libpostgresql-jdbc-java); tables are "
+        "written back through the driver's spool, on a local master only",
     ),
-    ("spark", "duckdb"): Reach(True, "fetched to the driver's spool (local masters only)"),
+    ("spark", "duckdb"): Reach(
+        True,
+        "fetched to / published from the driver's spool, on a local master only (a cluster's "
+        "executors cannot see it: refused before reading or writing)",
+    ),
 }
 
 

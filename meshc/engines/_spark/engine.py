@@ -83,6 +83,10 @@ class SparkEngine(EngineLifecycle):
     def columns(self, frame: DataFrame) -> list[str]:
         return list(frame.columns)
 
+    # Distributed: a cluster's executors cannot see this machine's spool (meshc.storage)
+    def on_this_machine(self) -> bool:
+        return str(self.session.conf.get("spark.master", "")).startswith("local")
+
     # ReadsDatabases: PostgreSQL through JDBC, straight to the executors (_spark/jdbc.py)
     def reads_database(self, scheme: str) -> bool:
         return scheme == "postgresql"

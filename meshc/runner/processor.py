@@ -27,10 +27,11 @@ from meshc.contract import Contract
 from meshc.engines.base import TEXT_FORMATS, Engine, Split, StreamingEngine, ValidationPlan
 from meshc.engines.registry import DEFAULT_ENGINE, get_engine
 from meshc.engines.spec import source_columns
-from meshc.errors import IntegrityError, SourceError, WriteError
+from meshc.errors import IntegrityError, SourceError
 from meshc.rules import checks as ck
 from meshc.rules.checks import CompiledContract
 from meshc.runner.dataset_checks import evaluate_dataset_checks
+from meshc.runner.destinations import EXT, Destinations, delta_if_table, file_format, is_local_file
 from meshc.runner.foreign_keys import ForeignKeys, resolve_foreign_keys
 from meshc.runner.lineage import emits_openlineage
 from meshc.runner.plan import build_plan, plan_columns
@@ -109,6 +110,7 @@ class DataProcessor:
         self.parent_runs = dict(parent_runs or {})
         self.openlineage = openlineage if openlineage is not None else _openlineage(mesh)
         self._spool = Spool()  # fetched sources and outputs waiting to be published
+        self._places = Destinations(self.contract, self.root, self.engine)  # where outputs go
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -151,14 +153,14 @@ class DataProcessor:
         refuse_unreachable(self.engine.name, location, at)
         if not (location.local and location.kind == "files") and not self._reads_itself(location):
             what = f"{at}cannot read {spec}"
-            self._refuse_spool_on_cluster(SourceError, what, "nothing was read")
+            self._places.refuse_spool_on_cluster(SourceError, what, "nothing was read")
         # local files are checked against the targets before reading; other storage is fetched
         # only once the targets are known to be writable
         files = (
             fetch(location, self._spool) if location.local and location.kind == "files" else None
         )
         if write:
-            self._check_targets(
+            self._places.check(
                 output, quarantine, files.paths if files else (), spec if files else None
             )
         native = self._read_natively(location)
@@ -200,7 +202,7 @@ class DataProcessor:
         """Validate an in-memory frame of the engine's own kind (nothing written by default)."""
         self._require_masking_key()
         if write:
-            self._check_targets(output, quarantine)
+            self._places.check(output, quarantine)
         return self._execute(
             frame,
             source_name,
@@ -217,7 +219,7 @@ class DataProcessor:
 
         try:
             if source is not None:
-                return parse(str(source), format=_delta_if_table(str(source)))
+                return parse(str(source), format=delta_if_table(str(source)))
             if self.contract.source is None:
                 raise SourceError(
                     f"{self.contract.path}: the contract declares no source; pass one "
@@ -446,14 +448,14 @@ class DataProcessor:
         counts = {"valid": split.rows_valid, "quarantine": split.rows_quarantined}
         paths: dict[str, str | None] = {"valid": None, "quarantine": None}
         pending: list[Staged] = []
-        for role, where in self._destinations(output, quarantine).items():
+        for role, where in self._places.locations(output, quarantine).items():
             self.progress(step("write", f"{counts[role]:,} {role} rows to {where.text}"))
-            if _is_local_file(where):
+            if is_local_file(where):
                 target = Path(where.url)
-                batch.stage(target, self._writer(frames[role], _fmt(target)))
+                batch.stage(target, self._writer(frames[role], file_format(target)))
             else:
                 fmt = staged_format(where)
-                file = self._spool.folder(role) / f"data.{_EXT[fmt]}"
+                file = self._spool.folder(role) / f"data.{EXT[fmt]}"
                 self._writer(frames[role], fmt)(file)
                 pending.append(Staged(role, where, file, fmt))
             paths[role] = where.text
@@ -461,139 +463,6 @@ class DataProcessor:
 
     def _writer(self, frame: Any, fmt: str) -> Callable[[Path], None]:
         return lambda tmp: self.engine.write(frame, tmp, fmt)
-
-    def _targets(self, output: str | Path | None, quarantine: str | Path | None) -> dict[str, Path]:
-        """The local files this run writes its outputs to, by role ("valid", "quarantine")."""
-        return {
-            role: Path(where.url)
-            for role, where in self._destinations(output, quarantine).items()
-            if _is_local_file(where)
-        }
-
-    def _destinations(
-        self, output: str | Path | None, quarantine: str | Path | None
-    ) -> dict[str, Location]:
-        """Where this run writes its outputs, by role ("valid", "quarantine")."""
-        out, q = self.contract.output, self.contract.quarantine
-        targets = {
-            "valid": self._destination(output, "output", out.location if out else None),
-            "quarantine": self._destination(quarantine, "quarantine", q.location)
-            if q.enabled
-            else None,
-        }
-        return {role: where for role, where in targets.items() if where is not None}
-
-    def _destination(
-        self, explicit: str | Path | None, section: str, declared: Location | None
-    ) -> Location | None:
-        """An explicit location is used as given (a local path keeps its own format by suffix);
-        a declared one is resolved against the root (meshc.storage.targets)."""
-        from meshc.storage.location import LocationError, parse
-
-        try:
-            if explicit is not None:
-                text = str(explicit)
-                fmt = _delta_if_table(text) or _fmt(Path(text))
-                if declared is not None and declared.kind == "delta" and not Path(text).suffix:
-                    fmt = "delta"  # a new table where the contract declares Delta
-                given = parse(text, format=fmt)
-                if declared is not None and given.kind == declared.kind:
-                    return replace(given, mode=declared.mode)  # the contract's append holds
-                return given
-        except LocationError as exc:
-            raise WriteError(f"{exc}; nothing was written") from exc
-        if declared is None:
-            return None
-        if declared.local:
-            path = self._target(section, declared)
-            return replace(declared, url=str(path))
-        if declared.kind == "table":  # a relative duckdb: file lives under the root
-            from meshc.storage.database import anchored
-
-            return anchored(declared, self.root)
-        if declared.kind == "files":  # a folder in a bucket receives data.<ext>, as locally
-            return declared.with_child(f"data.{_EXT[declared.format or 'parquet']}")
-        return declared
-
-    def _check_targets(
-        self,
-        output: str | Path | None,
-        quarantine: str | Path | None,
-        sources: tuple[str, ...] = (),
-        source_spec: str | None = None,
-    ) -> None:
-        """Before reading: refuse targets that overlap an input or each other, or cannot be
-        written (an existing folder, a file where a folder must go, no permission)."""
-        from meshc.runner.lineage import record_paths
-        from meshc.runner.targets import refuse_overlaps, refuse_unwritable
-
-        targets = self._targets(output, quarantine)
-        refuse_overlaps(targets, sources, source_spec, self.contract.path)
-        self._refuse_unreachable_targets(output, quarantine)
-        extra = []
-        if self.contract.lineage.enabled:
-            extra.append(record_paths(self.root, self.contract, "latest")[0])
-        refuse_unwritable([*targets.values(), *extra])
-
-    def _refuse_unreachable_targets(
-        self, output: str | Path | None, quarantine: str | Path | None
-    ) -> None:
-        from meshc.storage.sources import declared_at
-        from meshc.storage.support import reach
-
-        explicit = {"valid": output, "quarantine": quarantine}
-        for role, where in self._destinations(output, quarantine).items():
-            found = reach(self.engine.name, where)
-            section = "output" if role == "valid" else "quarantine"
-            at = "" if explicit[role] else declared_at(self.contract.locator, section, where)
-            if not found.supported:
-                raise WriteError(
-                    f"{at}the {self.engine.name} engine cannot write {where.text}: {found.how}; "
-                    "nothing was written"
-                )
-            if not _is_local_file(where):
-                self._refuse_spool_on_cluster(
-                    WriteError, f"{at}cannot write {where.text}", "nothing was written"
-                )
-
-    def _refuse_spool_on_cluster(self, error: type[Exception], what: str, after: str) -> None:
-        """Storage other than local files goes through this machine's spool, which the workers
-        of a cluster (a Spark master other than local) cannot see."""
-        from meshc.engines.base import Distributed
-
-        if isinstance(self.engine, Distributed) and not self.engine.on_this_machine():
-            raise error(
-                f"{what} on a {self.engine.name} cluster: meshc passes this storage through this "
-                "machine's temporary folder, which the cluster's workers cannot reach; run it on a "
-                f"local master, or on polars, pandas or duckdb; {after}"
-            )
-
-    def _target(self, section: str, where: Location) -> Path:
-        """A declared local target is a folder under the root that receives `data.<format>` (a
-        Delta table is the folder itself), refused when it leaves the root (meshc.target_paths)."""
-        declared = where.url
-        fmt = where.format or "parquet"
-        from meshc.target_paths import target_problem
-
-        problem = target_problem(section, declared)
-        if problem is not None:
-            from meshc.diagnostics import Diagnostic
-            from meshc.errors import ContractError
-
-            code, message, hint = problem
-            loc = self.contract.locator
-            found = (
-                loc.diagnostic(code, message, (section, "target"), hint=hint)
-                if loc is not None
-                else Diagnostic(code, message, self.contract.path, hint=hint)
-            )
-            raise ContractError([found])
-        from meshc.runner.targets import refuse_outside_root
-
-        folder = self.root / declared
-        target = folder if where.kind == "delta" else folder / f"data.{_EXT[fmt]}"
-        refuse_outside_root(self.root, target, section, declared)
-        return target
 
     def _record_lineage(
         self,
@@ -607,24 +476,3 @@ class DataProcessor:
         from meshc.runner.lineage import stage_lineage
 
         return stage_lineage(batch, self, result, inputs, started, finished)
-
-
-_EXT = {"parquet": "parquet", "csv": "csv", "json": "ndjson"}
-
-
-def _is_local_file(where: Location) -> bool:
-    return where.local and where.kind == "files"
-
-
-def _delta_if_table(text: str) -> str | None:
-    """'delta' when a local path given on the command line is a Delta table's folder."""
-    from meshc.storage.location import scheme_of
-
-    if scheme_of(text) == "file" and (Path(text) / "_delta_log").is_dir():
-        return "delta"
-    return None
-
-
-def _fmt(path: Path) -> str:
-    suffix = path.suffix.lower().lstrip(".")
-    return {"ndjson": "json", "jsonl": "json", "json": "json", "csv": "csv"}.get(suffix, "parquet")

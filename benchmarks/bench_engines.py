@@ -4,6 +4,7 @@
         [--formats csv parquet] [--contenders handwritten floor polars duckdb] [--spark]
         [--repeat 3] [--workdir /tmp/meshc-bench] [--json results.json]
     python benchmarks/bench_engines.py --huge 60      # a >= 60 GB CSV on polars and duckdb
+    python benchmarks/bench_engines.py --huge 16 --memory-limit 2   # each child capped at 2 GB
 
 Workloads: `orders` (5 columns, 4 row rules: bench_run.CONTRACT) and `wide` (30 columns, 30 row
 rules, hash/partial/redact masking: wide_spec.py). Each source is generated once (seeded, in
@@ -34,6 +35,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from memcap import MemoryCap
+
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 TIME_BIN = Path("/usr/bin/time")
@@ -57,6 +60,9 @@ class Run:
     cpu: float  # user + system seconds: steadier than wall time on a shared machine
     peak_mb: float
     summary: dict[str, object] = field(default_factory=dict)  # counts and reasons per rule id
+    group_peak_mb: float | None = (
+        None  # with --memory-limit: the cgroup's peak, page cache included
+    )
 
 
 # -- inputs --------------------------------------------------------------------------------------
@@ -113,8 +119,11 @@ def command(
 
 
 # -- one run -------------------------------------------------------------------------------------
-def measure(cmd: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak RSS MB) of one fresh child process.
+def measure(
+    cmd: list[str], out: Path, env: dict[str, str], cap: MemoryCap | None = None
+) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS MB) of one fresh child process, inside `cap`'s
+    memory cgroup when given.
 
     Linux carries a process's peak RSS across fork + exec, so a child forked straight from this
     process would report at least this process's peak: GNU time forks the child from a small
@@ -124,12 +133,19 @@ def measure(cmd: list[str], out: Path, env: dict[str, str]) -> tuple[float, floa
         cmd = [str(TIME_BIN), "-f", "%M", "-o", str(peak_file), *cmd]
     with open(out / "stdout.txt", "wb") as o, open(out / "stderr.txt", "wb") as e:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=o, stderr=e, cwd=out, env=env)
+        proc = subprocess.Popen(
+            cmd, stdout=o, stderr=e, cwd=out, env=env, preexec_fn=cap.enter if cap else None
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
+    tail = (out / "stderr.txt").read_text()[-3000:]
+    if cap and (code in (-9, 137) or "signal 9" in tail):
+        raise SystemExit(
+            f"{' '.join(cmd)} was killed by the kernel: over the memory limit of "
+            f"{cap.limit / 2**30:g} GiB (memory not bounded)"
+        )
     if code not in (0, 1):  # meshc run exits 1 when a threshold fails; the outputs are written
-        tail = (out / "stderr.txt").read_text()[-3000:]
         raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{tail}")
     kib = int(peak_file.read_text().split()[-1]) if TIME_BIN.exists() else usage.ru_maxrss
     return wall, usage.ru_utime + usage.ru_stime, kib / 1024
@@ -170,8 +186,16 @@ def run_once(contender: str, workload: str, fmt: str, inputs: dict[str, Path], a
     env = {**os.environ, "MESHC_MASKING_KEY": MASKING_KEY}
     if args.sabotage_handwritten and contender in ("handwritten", TUNED):
         env["MESHC_BENCH_SABOTAGE"] = "1"
-    wall, cpu, peak = measure(command(contender, workload, inputs, fmt, out), out, env)
-    run = Run(workload, fmt, contender, wall, cpu, peak, summarise(out, contender))
+    cap = None
+    if args.memory_limit:
+        cap = MemoryCap(int(args.memory_limit * 2**30), f"meshc-bench-{os.getpid()}")
+    try:
+        wall, cpu, peak = measure(command(contender, workload, inputs, fmt, out), out, env, cap)
+    finally:
+        group_peak = cap.peak_mb() if cap else None
+        if cap:
+            cap.remove()
+    run = Run(workload, fmt, contender, wall, cpu, peak, summarise(out, contender), group_peak)
     shutil.rmtree(out, ignore_errors=True)
     return run
 
@@ -187,7 +211,8 @@ def paired(workload: str, fmt: str, inputs: dict[str, Path], args) -> list[list[
             runs[contender].append(run)
             print(
                 f"  {workload}/{fmt} {contender}: {run.wall:.2f} s wall, {run.cpu:.2f} s CPU, "
-                f"{run.peak_mb:.0f} MB",
+                f"{run.peak_mb:.0f} MB"
+                + ("" if run.group_peak_mb is None else f" (cgroup {run.group_peak_mb:.0f} MB)"),
                 file=sys.stderr,
                 flush=True,
             )
@@ -204,6 +229,7 @@ def median_run(runs: list[Run]) -> Run:
         statistics.median(r.cpu for r in runs),
         statistics.median(r.peak_mb for r in runs),
         first.summary,
+        max((r.group_peak_mb for r in runs if r.group_peak_mb is not None), default=None),
     )
 
 
@@ -347,6 +373,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         metavar="GB",
         help="orders as a CSV of at least GB gigabytes; polars and duckdb, 1 repeat",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        metavar="GB",
+        help="run each contender in a memory cgroup of GB GiB (root; killed if it needs more)",
     )
     parser.add_argument(
         "--sabotage-handwritten",

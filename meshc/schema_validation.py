@@ -2,6 +2,14 @@
 
 The schema in `schemas/contract.schema.json` is the single source of truth for what a contract may
 contain; this module only translates jsonschema's errors into compiler-style messages.
+
+A valid document is the common case (every `meshc check` of a clean contract, every run), and
+the Python jsonschema package costs more to import than the rest of such a check: when
+jsonschema-rs (Rust, draft 2020-12) is installed and says the document is valid, that verdict
+stands and jsonschema is never imported. Anything else (invalid, a value JSON has no type for,
+jsonschema-rs missing or failing) takes the Python path, which produces every located
+diagnostic exactly as before. tests/test_schema_fast_path.py checks that both validators give
+the same verdict on every YAML file in the repository and on many mutated contracts.
 """
 
 from __future__ import annotations
@@ -31,8 +39,53 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(load_schema(name))
 
 
+@lru_cache(maxsize=4)
+def _fast_validator(name: str) -> Any:
+    """jsonschema-rs's validator of the schema, or None when it is not installed or fails."""
+    try:
+        import jsonschema_rs
+
+        # no format assertions: the Python validator below has no format checker either
+        return jsonschema_rs.Draft202012Validator(load_schema(name), validate_formats=False)
+    except Exception:  # missing, or a wheel that does not load here: the Python path decides
+        return None
+
+
+def is_valid_fast(data: Any, name: str = "contract") -> bool:
+    """True when jsonschema-rs finds `data` valid; False means "ask the Python validator"."""
+    validator = _fast_validator(name)
+    if validator is None or not _plain_json(data):
+        return False
+    try:
+        return bool(validator.is_valid(data))
+    except Exception:  # e.g. a string with a lone surrogate, which it cannot convert
+        return False
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain_json(data: Any) -> bool:
+    """Only JSON's own types, exactly: jsonschema-rs reads a tuple (YAML `!!pairs`) as an array
+    where jsonschema sees no array, so anything unusual goes to the Python path."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if type(value) is dict:
+            if not all(type(key) is str for key in value):
+                return False
+            stack.extend(value.values())
+        elif type(value) is list:
+            stack.extend(value)
+        elif type(value) not in _SCALARS:
+            return False
+    return True
+
+
 def validate(data: Any, locator: Locator, name: str = "contract") -> list[Diagnostic]:
     """Every schema violation in `data`, located; empty when the document is valid."""
+    if is_valid_fast(data, name):
+        return []
     out: list[Diagnostic] = []
     for error in _validator(name).iter_errors(data):
         out.extend(_translate(error, locator))

@@ -113,3 +113,36 @@ def test_the_tuned_hash_equals_python_hmac(monkeypatch: pytest.MonkeyPatch) -> N
     tuned = frame.select(masked(pl.col("email"), "hash", tuned=True))
     assert tuned.equals(plain)
     assert plain["email"].null_count() == 1
+
+
+def _memory_cgroups_or_skip() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from memcap import MemoryCap, MemoryCapError
+
+    try:
+        MemoryCap(2**30, "meshc-bench-probe").remove()
+    except MemoryCapError as exc:  # not root, or no memory controller: the cap cannot be set
+        pytest.skip(str(exc))
+
+
+def test_a_memory_limit_is_enforced_and_a_run_over_it_fails(tmp_path: Path) -> None:
+    """--memory-limit is how "bounded memory" is proven: a run inside the cap is measured (the
+    group's peak reported), a run that needs more is killed by the kernel and the benchmark
+    fails naming the limit."""
+    _memory_cgroups_or_skip()
+    orders = ("--workloads", "orders", "--formats", "csv", "--contenders", "polars")
+    proc, report = _bench(tmp_path, *orders, "--memory-limit", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (row,) = report["results"]
+    assert 0 < row["group_peak_mb"] <= 1024
+    assert row["summary"]["valid"] + row["summary"]["quarantined"] == ROWS
+
+    killed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_engines.py"), "--rows", str(ROWS)]
+        + ["--repeat", "1", "--workdir", str(tmp_path), *orders, "--memory-limit", "0.06"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode != 0
+    assert "over the memory limit of 0.06 GiB" in killed.stderr

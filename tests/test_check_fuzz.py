@@ -306,7 +306,27 @@ def _with_odd_value(text: str, line: int, odd: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-documents = st.one_of(
+def _deep_brackets(n: int) -> str:
+    return "info: " + _deep("1", n, "[", "]")
+
+
+def _deep_keys(n: int) -> str:
+    return "".join("  " * i + f"k{i}:\n" for i in range(n))
+
+
+def _alias_chain(n: int) -> str:
+    """n anchors, each a list of four aliases of the previous one: 4**n nodes once expanded."""
+    return "a: &a [x, x]\n" + "".join(
+        f"b{i}: &b{i} [{', '.join([f'*{_prev(i)}'] * 4)}]\n" for i in range(n)
+    )
+
+
+def _prev(i: int) -> str:
+    return "a" if i == 0 else f"b{i - 1}"
+
+
+# Documents whose shape is drawn at random (structure, keys, values, text, bytes).
+shaped_documents = st.one_of(
     contracts.map(json.dumps),  # JSON is YAML, in flow style
     contracts.map(_yaml_block),  # block style, as people write it
     st.builds(
@@ -318,20 +338,25 @@ documents = st.one_of(
     anything.map(json.dumps),
     st.text(max_size=200),
     st.binary(max_size=200),
-    st.builds(lambda n: "info: " + _deep("1", n, "[", "]"), st.integers(0, 400)),
-    st.builds(lambda n: "".join("  " * i + f"k{i}:\n" for i in range(n)), st.integers(0, 200)),
-    st.builds(
-        lambda n: (
-            "a: &a [x, x]\n"
-            + "".join(f"b{i}: &b{i} [{', '.join([f'*{_prev(i)}'] * 4)}]\n" for i in range(n))
-        ),
-        st.integers(0, 12),
-    ),
 )
-
-
-def _prev(i: int) -> str:
-    return "a" if i == 0 else f"b{i - 1}"
+# Documents drawn from one integer: nesting depth, length of an alias chain. Their behaviour
+# changes only at the guard's limits (meshc.yaml_guard: MAX_YAML_DEPTH, MAX_ALIAS_EXPANSION), so
+# the slow test sweeps those boundaries (INTEGER_DOCUMENTS) instead of drawing them thousands of
+# times.
+documents = st.one_of(
+    shaped_documents,
+    st.builds(_deep_brackets, st.integers(0, 400)),
+    st.builds(_deep_keys, st.integers(0, 200)),
+    st.builds(_alias_chain, st.integers(0, 12)),
+)
+# MAX_YAML_DEPTH = 64: refused from 64 brackets under `info:` and from 65 nested keys on
+AROUND_DEPTH_LIMIT = [0, 1, 2, 62, 63, 64, 65, 66, 128, 200]
+INTEGER_DOCUMENTS = [
+    *(pytest.param(_deep_brackets(n), id=f"brackets-{n}") for n in [*AROUND_DEPTH_LIMIT, 400]),
+    *(pytest.param(_deep_keys(n), id=f"keys-{n}") for n in AROUND_DEPTH_LIMIT),
+    # every length the random draw could give; from 8 on they expand past MAX_ALIAS_EXPANSION
+    *(pytest.param(_alias_chain(n), id=f"aliases-{n}") for n in range(13)),
+]
 
 
 def _write(folder: Path, name: str, document: str | bytes) -> Path:
@@ -378,10 +403,20 @@ def test_check_answers_any_contract_with_located_diagnostics(
     _check_document(workdir, document)
 
 
+# As many draws of each shaped family as 3,000 draws of `documents` gave (2,000 over 6 families,
+# 333 each); the integer families are swept at their limits just below.
 @pytest.mark.slow
-@settings(FUZZ, max_examples=3000)
-@given(document=documents)
+@settings(FUZZ, max_examples=2000)
+@given(document=shaped_documents)
 def test_check_answers_any_contract_many_examples(workdir: Path, document: str | bytes) -> None:
+    _check_document(workdir, document)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("document", INTEGER_DOCUMENTS)
+def test_check_answers_nesting_and_alias_chains_at_the_guard_limits(
+    workdir: Path, document: str
+) -> None:
     _check_document(workdir, document)
 
 

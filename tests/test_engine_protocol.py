@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from meshc.engines.base import Engine, Materializing, Split, StreamingEngine
+from meshc.engines.base import Engine, MasksWhileStreaming, Materializing, Split, StreamingEngine
 from meshc.engines.registry import ENGINES, get_engine
 from meshc.runner.processor import DataProcessor
 from tests.conftest import ROOT
@@ -23,9 +23,9 @@ LOCAL = ["polars", "pandas", "duckdb"]
 ALL = [*LOCAL, pytest.param("spark", marks=pytest.mark.spark)]
 # the optional capabilities each engine declares by implementing their sub-protocol
 CAPABILITIES = {
-    "polars": {StreamingEngine, Materializing},
+    "polars": {StreamingEngine, MasksWhileStreaming, Materializing},
     "pandas": set(),
-    "duckdb": {StreamingEngine},
+    "duckdb": {StreamingEngine, MasksWhileStreaming},
     "spark": set(),
 }
 
@@ -51,7 +51,9 @@ def test_every_registered_engine_satisfies_the_protocol(name: str) -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_capabilities_are_found_by_their_declared_protocol(name: str) -> None:
     engine = get_engine(name)
-    found = {p for p in (StreamingEngine, Materializing) if isinstance(engine, p)}
+    found = {
+        p for p in (StreamingEngine, MasksWhileStreaming, Materializing) if isinstance(engine, p)
+    }
     assert found == CAPABILITIES[name]
     engine.close()
 

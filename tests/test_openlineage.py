@@ -398,3 +398,12 @@ def test_events_not_sent_are_github_warnings(tmp_path: Path, unavailable: _Unava
     warnings = [line for line in proc.stdout.splitlines() if line.startswith("::warning ")]
     assert len(warnings) == 2
     assert "::openlineage: could not send the START event" in warnings[0]
+
+
+@pytest.mark.parametrize("key", ["landing/orders?2024.csv", "landing/a#b.csv", "x/y/*.csv"])
+def test_an_object_key_is_named_whole(key: str) -> None:
+    """`?` and `#` are characters of an object key (and of a glob), not a URL's query or
+    fragment: the dataset name is the whole key, as the source was read."""
+    from meshc.lineage.naming import dataset
+
+    assert dataset(f"s3://bucket/{key}") == {"namespace": "s3://bucket", "name": key}

@@ -20,41 +20,6 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is required for pre-commit")
-def test_hook_runs_through_pre_commit(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    (repo / "contracts").mkdir(parents=True)
-    _git(repo, "init", "-q")
-    bad = repo / "contracts" / "orders.yaml"
-    shutil.copy(FIXTURES / "five_problems.yaml", bad)
-    _git(repo, "add", ".")
-    env = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "pre_commit",
-        "try-repo",
-        str(ROOT),
-        "meshc-check",
-        "--files",
-        "contracts/orders.yaml",
-        "--verbose",
-    ]
-    failed = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
-    assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "MC201" in failed.stdout and "orders.yaml:5:34" in failed.stdout
-
-    shutil.copy(FIXTURES / "seed_orders.yaml", bad)
-    _git(repo, "add", ".")
-    passed = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
-    assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert "Passed" in passed.stdout
-
-
 # -- the README's snippet, against a tag of this repository --------------------------------------
 README_URL = "https://github.com/meshc/meshc"
 GIT_AUTHOR = ["-c", "user.name=meshc-test", "-c", "user.email=test@example.invalid"]
@@ -113,13 +78,70 @@ def _hook_lines(output: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is required for pre-commit")
-def test_readme_snippet_runs_both_hooks_at_the_release_tag(tmp_path: Path) -> None:
-    snippet = _readme_snippet()
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This repository at its release tag (see _release_clone), made once for the module."""
+    if shutil.which("git") is None:
+        pytest.skip("git is required for pre-commit")
     tag = f"v{_version()}"
+    return _release_clone(tmp_path_factory.mktemp("release"), tag), tag
+
+
+@pytest.fixture(scope="module")
+def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One PRE_COMMIT_HOME for the module: pre-commit builds the hook's environment (a pip
+    install of meshc) once per repository and rev, and both tests use the same release clone."""
+    return {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+
+
+def test_hook_runs_through_pre_commit(
+    tmp_path: Path, release: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    clone, tag = release
+    repo = tmp_path / "repo"
+    (repo / "contracts").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {clone}\n    rev: {tag}\n    hooks:\n      - id: meshc-check\n"
+    )
+    bad = repo / "contracts" / "orders.yaml"
+    shutil.copy(FIXTURES / "five_problems.yaml", bad)
+    _git(repo, "add", ".")
+    cmd = [
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "run",
+        "--files",
+        "contracts/orders.yaml",
+        "--verbose",
+    ]
+    failed = subprocess.run(
+        cmd, cwd=repo, capture_output=True, text=True, env=pre_commit_env, timeout=900
+    )
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "MC201" in failed.stdout and "orders.yaml:5:34" in failed.stdout
+
+    shutil.copy(FIXTURES / "seed_orders.yaml", bad)
+    _git(repo, "add", ".")
+    passed = subprocess.run(
+        cmd, cwd=repo, capture_output=True, text=True, env=pre_commit_env, timeout=900
+    )
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
+
+
+def test_readme_snippet_runs_both_hooks_at_the_release_tag(
+    tmp_path: Path, release: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    snippet = _readme_snippet()
+    clone, tag = release
     assert re.search(r"^\s*rev: (\S+)$", snippet, re.M)[1] == tag  # type: ignore[index]
     assert README_URL in snippet
-    clone = _release_clone(tmp_path, tag)
 
     project = tmp_path / "project"
     (project / "contracts").mkdir(parents=True)
@@ -129,11 +151,7 @@ def test_readme_snippet_runs_both_hooks_at_the_release_tag(tmp_path: Path) -> No
     shutil.copy(FIXTURES / "seed_orders.yaml", contract)
     _git(project, "add", ".")
     _git(project, *GIT_AUTHOR, "commit", "-q", "-m", "contracts")
-    env = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
+    env = pre_commit_env
 
     def pre_commit() -> subprocess.CompletedProcess[str]:
         _git(project, "add", ".")
@@ -163,7 +181,7 @@ def test_readme_snippet_runs_both_hooks_at_the_release_tag(tmp_path: Path) -> No
     assert "contracts/orders.yaml:5:34: MC201" in bad.stdout
 
     # the hook environment has no dataframe engine: a run names the extra to install
-    (meshc,) = (tmp_path / "cache").glob("repo*/py_env-*/bin/meshc")
+    (meshc,) = Path(env["PRE_COMMIT_HOME"]).glob("repo*/py_env-*/bin/meshc")
     for missing in ("polars", "pyarrow", "openlineage"):
         probe = [str(meshc.with_name("python")), "-c", f"import {missing}"]
         assert subprocess.run(probe, capture_output=True).returncode != 0, missing

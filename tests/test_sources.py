@@ -261,18 +261,80 @@ def test_bare_cr_or_text_after_a_closing_quote_is_a_source_error_naming_the_line
     ids=["before_header", "crlf_before_header", "after_bom", "between_rows"],
 )
 @pytest.mark.parametrize("engine", ENGINES)
-def test_empty_lines_anywhere_are_no_rows(
+def test_empty_lines_anywhere_are_no_rows(engine: str, text: bytes, tmp_path: Path) -> None:
+    assert _ids_and_ns(tmp_path, engine, text) == [("r1", 1), ("r2", 2)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'\n\nid,n\n"r\n\n1",1\nr2,2\n',  # a quoted value spans lines, one of them empty
+        b'\n\r\nid,n\r\n"r\n\n1",1\nr2,2\r\n',  # and LF and CRLF are mixed
+    ],
+    ids=["quoted_newlines", "mixed_endings"],
+)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_empty_lines_before_the_header_leave_quoted_values_whole(
+    engine: str, text: bytes, tmp_path: Path
+) -> None:
+    assert _ids_and_ns(tmp_path, engine, text) == [("r\n\n1", 1), ("r2", 2)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_empty_lines_before_the_header_count_no_source_row(engine: str, tmp_path: Path) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_bytes(b"\n\nid,n\nr1,1\nr2,x\n")
+    result = _run(tmp_path, engine, source)
+    counts = (result.rows_in, result.rows_valid, result.rows_quarantined)  # type: ignore[attr-defined]
+    assert counts == (2, 1, 1)
+    from meshc.engines.registry import get_engine
+
+    quarantine = get_engine(engine).to_arrow(result.quarantine_frame)  # type: ignore[attr-defined]
+    assert quarantine.column("id").to_pylist() == ["r2"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_empty_lines_before_the_first_row_of_a_file_without_header_are_no_rows(
+    engine: str, tmp_path: Path
+) -> None:
+    from meshc.engines.registry import get_engine
+
+    source = tmp_path / "rows.csv"
+    source.write_bytes(b"\n\r\nr1;1\r\nr2;2\r\n")
+    reader = get_engine(engine)
+    table = reader.to_arrow(reader.read([str(source)], "csv", delimiter=";", header=False))
+    assert sorted(tuple(row.values()) for row in table.to_pylist()) == [("r1", "1"), ("r2", "2")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"id,n\nr1,1\ncaf\xe9,2\n", b"id,n,x\xe9\nr1,1,a\n"],  # Latin-1 bytes
+    ids=["in_a_row", "in_the_header"],
+)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_file_that_is_not_utf8_is_a_source_error(
     engine: str, text: bytes, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if engine == "spark" and not text.removeprefix(b"\xef\xbb\xbf").startswith(b"id"):
+    if engine == "polars" and text.startswith(b"id,n,x"):
         request.applymarker(
             pytest.mark.xfail(
-                reason="known gap: the Spark engine reads a file whose first line is empty as "
-                "an empty file (SourceError)",
+                reason="known gap: Polars reads a header that is not UTF-8 with U+FFFD in the "
+                "column name (its rows must be UTF-8)",
                 strict=True,
             )
         )
-    assert _ids_and_ns(tmp_path, engine, text) == [("r1", 1), ("r2", 2)]
+    source = tmp_path / "rows.csv"
+    source.write_bytes(text)
+    with pytest.raises(SourceError):
+        _run(tmp_path, engine, source, extra="keep")
+
+
+@pytest.mark.spark
+def test_spark_names_the_line_of_a_byte_that_is_not_utf8(tmp_path: Path) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_bytes(b"\xef\xbb\xbf\nid,n\nr1,1\ncaf\xc3\xa9,2\nr\xe9,3\n")
+    with pytest.raises(SourceError, match=r"rows\.csv:5: the file is not UTF-8 text \(byte 0xe9\)"):
+        _run(tmp_path, "spark", source)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -464,9 +464,11 @@ def emit_run(
 
 
 def quarantine_rows(result: RunResult, limit: int) -> list[dict[str, Any]]:
-    """The first `limit` quarantined rows (0: all), JSON-ready with their reasons."""
+    """The first `limit` quarantined rows (0: all), JSON-ready with their reasons. Read from the
+    frame the run produced, as the report's samples are: `result.quarantine` would first make
+    all of a streamed run's quarantine an in-memory frame, only for `limit` rows to be shown."""
     from meshc.runner.report import sample_quarantine
 
     assert result.engine_impl is not None
     wanted = result.rows_quarantined if limit <= 0 else min(limit, result.rows_quarantined)
-    return sample_quarantine(result.engine_impl, result.quarantine, wanted)
+    return sample_quarantine(result.engine_impl, result.quarantine_frame, wanted)

@@ -19,10 +19,10 @@ The valid output holds the contract columns cast to their logical types, then th
 The boundary is typed: `Engine[FrameT]` is generic in the engine's native frame (a Polars
 LazyFrame/DataFrame, a pandas DataFrame, a DuckDB relation, a Spark DataFrame) and `Split[FrameT]`
 carries two of them. What only some engines can do is a declared sub-protocol, found with
-`isinstance` (`StreamingEngine`, `Materializing`). Every engine has an explicit lifecycle: `close()`
-releases what it holds (DuckDB its connection, Polars its spill folders) and engines are context
-managers. What a frame *is* (read from a text source...) travels in the `ValidationPlan`, never as
-an attribute on the frame.
+`isinstance` (`StreamingEngine`, `MasksWhileStreaming`, `Materializing`). Every engine has an
+explicit lifecycle: `close()` releases what it holds (DuckDB its connection and spill folder,
+Polars its spill folders) and engines are context managers. What a frame *is* (read from a
+text source...) travels in the `ValidationPlan`, never as an attribute on the frame.
 """
 
 from __future__ import annotations
@@ -170,6 +170,14 @@ class Engine(Protocol[FrameT]):
         no type information.)"""
         ...
 
+    def head(self, frame: FrameT, n: int) -> Any:
+        """The first `n` rows (n >= 0) as a pyarrow Table: the columns, types and values of
+        `to_arrow(frame)`'s first n rows, computed without converting the rest (what the report's
+        samples and `meshc run --show-quarantine` print). The outputs keep the source's row
+        order, so these are the first source rows that ended in `frame`; the one exception is a
+        known gap: on Spark a unique check leaves the quarantine grouped by key."""
+        ...
+
     def columns(self, frame: FrameT) -> list[str]: ...
 
     def close(self) -> None:
@@ -194,6 +202,17 @@ class StreamingEngine(Engine[FrameT], Protocol[FrameT]):
     in one streaming pass and come back as lazy frames over them."""
 
     def validate_streaming(self, frame: FrameT, plan: ValidationPlan) -> Split[FrameT]: ...
+
+
+@runtime_checkable
+class MasksWhileStreaming(StreamingEngine[FrameT], Protocol[FrameT]):
+    """A streaming engine that also masks in its one pass (DuckDB, Polars):
+    `validate_streaming_masked` is `validate_streaming` then `mask` of both outputs, each output
+    written once, masked."""
+
+    def validate_streaming_masked(
+        self, frame: FrameT, plan: ValidationPlan, masks: Mapping[str, str]
+    ) -> Split[FrameT]: ...
 
 
 @runtime_checkable

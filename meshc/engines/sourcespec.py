@@ -30,6 +30,7 @@ Every file
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import json
 import os
@@ -153,17 +154,82 @@ def mixes_line_endings(path: str) -> bool:
     """Whether a checked CSV file ends some lines in CRLF and others in LF (a CRLF inside a
     quoted value counts too): for an engine whose reader takes one line ending from the first
     line and keeps the other's CR in the values."""
-    lf = crlf = 0
-    carry = b""
+    facts = _line_facts(path)
+    return 0 < facts.crlf < facts.lf
+
+
+def has_quoted_line_breaks(path: str, *, delimiter: str, header: bool) -> bool:
+    """Whether a checked CSV file holds a quoted value with a line break (LF, CRLF or CR) in it:
+    for an engine that reads such a file whole (Spark's multiLine reads it as one task) and
+    every other file split in parallel, one line a row. True when unsure."""
+    facts = _line_facts(path)
+    if not facts.quoted:
+        return False
+    if facts.cr > facts.crlf:  # the check refuses a bare CR outside quotes: this one is inside
+        return True
+    try:  # the check's Arrow parse (cached): a row that spans lines makes fewer rows than lines
+        records = _count_rows(path, delimiter, header, skip_empty_lines=True) + header
+    except (pa.ArrowException, OSError):
+        return True
+    return records != facts.lines - facts.empty
+
+
+@dataclasses.dataclass(frozen=True)
+class _LineFacts:
+    """Byte counts of a CSV file, in one pass shared by the scans that need them."""
+
+    lf: int
+    crlf: int
+    cr: int
+    quoted: bool  # any `"` byte
+    lines: int  # LF-terminated, plus an unterminated last one
+    empty: int  # lines with nothing in them but CR, a leading one (after a BOM) included
+
+
+def _line_facts(path: str) -> _LineFacts:
+    stat = os.stat(path)
+    return _line_facts_of(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _line_facts_of(path: str, _mtime: int, _size: int) -> _LineFacts:
+    lf = crlf = cr = empty = 0
+    quoted = False
+    last = b"\n"  # as if a line ended before the file: an empty first line counts as empty
+    carry = b""  # the previous block's last byte: a CRLF may be split between two blocks
     with open(path, "rb") as handle:
-        while chunk := handle.read(_BLOCK_BYTES):
-            buffer = carry + chunk
+        chunk = handle.read(_BLOCK_BYTES).removeprefix(b"\xef\xbb\xbf")
+        while chunk:  # whole-block byte counts and searches, no copy of a block unless needed
             lf += chunk.count(b"\n")
-            crlf += buffer.count(b"\r\n")
-            carry = buffer[-1:]
-            if 0 < crlf < lf:
-                return True
-    return 0 < crlf < lf
+            block_cr = chunk.count(b"\r")
+            cr += block_cr
+            crlf += (chunk.count(b"\r\n") if block_cr else 0) + (
+                carry == b"\r" and chunk.startswith(b"\n")
+            )
+            quoted = quoted or b'"' in chunk
+            empty += _empty_lines(last, chunk, block_cr > 0)
+            last = chunk[-2:].rstrip(b"\r")[-1:] or last
+            carry = chunk[-1:]
+            chunk = handle.read(_BLOCK_BYTES)
+    return _LineFacts(lf, crlf, cr, quoted, lf + (last != b"\n"), empty)
+
+
+def _empty_lines(last: bytes, chunk: bytes, has_cr: bool) -> int:
+    """The empty lines (CRs aside) in `chunk`, which follows a block ending in `last`."""
+    edge = last == b"\n" and chunk[:2].lstrip(b"\r").startswith(b"\n")
+    if not (b"\n\n" in chunk or (has_cr and b"\n\r\n" in chunk)):  # most files
+        return int(edge)
+    return edge + _doubled_lf(chunk.translate(None, b"\r") if has_cr else chunk)
+
+
+def _doubled_lf(buffer: bytes) -> int:
+    """How many LFs directly follow an LF (overlapping: a run of k LFs holds k - 1)."""
+    found = 0
+    while b"\n\n" in buffer:
+        shorter = buffer.replace(b"\n\n", b"\n")
+        found += len(buffer) - len(shorter)
+        buffer = shorter
+    return found
 
 
 def has_empty_lines(path: str, *, delimiter: str, header: bool) -> bool:

@@ -81,9 +81,11 @@ def _duckdb_search(operand: exp.Expression, pattern: str, case_insensitive: bool
 def _duckdb_checked(result: exp.Expression, kind: Kind) -> exp.Expression:
     """DuckDB raises on an integer or decimal result outside its type (which would end the run),
     so the operation runs inside `try()`, which makes it NULL. `try()` refuses aggregates and
-    window functions (a Binder error): over those, an integer operation runs on HUGEINT operands
-    (a product of two BIGINTs fits in 128 bits) and TRY_CAST brings it back to BIGINT, NULL when
-    outside; a decimal one is refused (MC390) rather than left to fail in DuckDB."""
+    window functions (a Binder error). The engine never meets that: it computes aggregates first
+    (SqlGenerator.aggregate_query), so `try()` wraps their results. An expression rendered with
+    its aggregates inline (a GX suite's query) meets it: there an integer operation runs on
+    HUGEINT operands (a product of two BIGINTs fits in 128 bits) and TRY_CAST brings it back to
+    BIGINT, NULL when outside; a decimal one is refused (MC390) rather than left to fail."""
     if not result.find(exp.AggFunc, exp.Window):
         return sb.fn("try", result)
     if kind is not Kind.INTEGER:

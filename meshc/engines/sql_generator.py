@@ -126,6 +126,20 @@ class SqlGenerator:
             raise spec.unsupported(node, self.dialect.name, why)
         return handler(node)
 
+    def aggregate_query(self, exprs: Mapping[str, ir.Expr], table: exp.Expression) -> exp.Select:
+        """One row: each named expression over `table`, its aggregates computed first in a
+        sub-select and the rest applied to their results outside it. An overflow guard then
+        wraps a column, never an aggregate (DuckDB's try() refuses aggregates), so arithmetic
+        over aggregates is NULL on overflow like any other. Identical aggregates are computed
+        once. Outside an aggregate a dataset rule reads no column (the rule compiler refuses it)."""
+        stage = _AggregatesFirst(self.dialect, self.resolve, refused=self.refused)
+        items = [sb.alias(stage(e), name) for name, e in exprs.items()]
+        if not stage.computed:
+            return sb.select(*items)
+        inner = sb.select(*stage.computed.values()).from_(table)
+        alias = exp.TableAlias(this=sb.ident(spec.internal("aggregates")))
+        return sb.select(*items).from_(exp.Subquery(this=inner, alias=alias))
+
     def rule(self, check: RowCheck) -> exp.Expression:
         """A row check's predicate; a refusal names the check and where it is declared."""
         with spec.located(check):
@@ -297,6 +311,23 @@ class SqlGenerator:
         scale = max(-exponent, 0)
         precision = max(len(digits) + max(exponent, 0), scale) + 1
         return f"DECIMAL({min(precision, 38)},{min(scale, 37)})"
+
+
+class _AggregatesFirst(SqlGenerator):
+    """The outer stage of `aggregate_query`: an aggregate becomes a column of the sub-select
+    computing it (`computed`: the aggregate's SQL text -> its aliased item there)."""
+
+    def __init__(
+        self, dialect: SqlDialect, resolve: Resolver, *, refused: Mapping[type[ir.Expr], str]
+    ) -> None:
+        super().__init__(dialect, resolve, refused=refused)
+        self.computed: dict[str, exp.Alias] = {}
+
+    def agg(self, node: ir.Agg) -> exp.Expression:
+        tree = super().agg(node)
+        name = spec.internal("agg", len(self.computed))
+        item = self.computed.setdefault(tree.sql(), sb.alias(tree, name))
+        return sb.col(item.alias)
 
 
 def _zero() -> exp.Expression:

@@ -26,14 +26,14 @@ def dataset(text: str) -> dict[str, str]:
     a DuckDB file is `duckdb://<absolute file>` + table; local files as `file_dataset`."""
     from urllib.parse import urlsplit
 
-    from meshc.storage.location import OBJECT_SCHEMES, scheme_of
+    from meshc.storage.location import OBJECT_SCHEMES, object_parts, scheme_of
 
     scheme = scheme_of(text)
     if scheme == "file":
         return file_dataset(text)
     if scheme in OBJECT_SCHEMES:
-        parts = urlsplit(text)
-        return {"namespace": f"{scheme}://{parts.netloc}", "name": parts.path.lstrip("/")}
+        _, bucket, key = object_parts(text)
+        return {"namespace": f"{scheme}://{bucket}", "name": key}
     connection, _, table = text.partition("#")
     if scheme == "postgresql":
         parts = urlsplit(connection)

@@ -52,19 +52,21 @@ _HINT = "split it into several rules or simplify it; AND/OR chains count as one 
 _SIZE_HINT = "split the rule into several rules, or use IN (...) for a list of values"
 
 
-def check_token_nesting(sql: str) -> None:
+def check_token_nesting(sql: str) -> list[Any]:
     """Refuse rule text whose brackets or prefix operators nest beyond MAX_BRACKET_NESTING, or
-    that has more than MAX_RULE_TOKENS tokens (MC313).
+    that has more than MAX_RULE_TOKENS tokens (MC313); return sqlglot's DuckDB tokens.
 
-    Runs on sqlglot's tokens (the tokenizer is iterative), before the recursive parser."""
+    Runs on sqlglot's tokens (the tokenizer is iterative), before the recursive parser, which
+    takes the returned tokens as they are: a rule is tokenised once (meshc.rules.sql)."""
     from sqlglot.dialects import DuckDB
     from sqlglot.tokens import TokenType
 
+    tokens = DuckDB().tokenize(sql)
     opening = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE, TokenType.CASE}
     closing = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE, TokenType.END}
     prefix = {TokenType.NOT, TokenType.DASH, TokenType.PLUS, TokenType.TILDE}
     brackets = run = 0
-    for count, token in enumerate(DuckDB().tokenize(sql), start=1):
+    for count, token in enumerate(tokens, start=1):
         if count > MAX_RULE_TOKENS:
             raise RuleProblem(
                 "MC313",
@@ -86,6 +88,7 @@ def check_token_nesting(sql: str) -> None:
                 hint=_HINT,
                 offset=token.start,
             )
+    return tokens
 
 
 def check_rule_length(sql: str) -> None:

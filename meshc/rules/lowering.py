@@ -17,6 +17,7 @@ from meshc.rules.regex import RegexProblem, check_regex, like_to_regex, portable
 from meshc.rules.typecheck import (
     MIXED,
     align_timestamp_literal,
+    arith_type,
     cast_target,
     check_arity,
     check_float_literal,
@@ -397,8 +398,7 @@ class _Lowering:
                     hint="dates take `+ INTERVAL '1' DAY`; strings use CONCAT",
                     offset=_node_offset(node),
                 )
-        result = FLOAT if op == "/" else (common_type([lt, rt]) or INTEGER)
-        return ir.Arith(op, left, right, result)
+        return ir.Arith(op, left, right, arith_type(op, lt, rt, _node_offset(node)))
 
     def interval(self, left: ir.Expr, node: Any, sign: int, parent: Any) -> ir.Expr:
         if left.type is not None and not left.type.is_temporal:

@@ -48,6 +48,30 @@ def common_type(types: list[LogicalType | None]) -> LogicalType | None:
 
 
 MIXED = LogicalType(Kind.STRING, precision=-1)  # sentinel: incompatible branch types
+MAX_DECIMAL_DIGITS = 38  # every engine's widest decimal
+
+
+def arith_type(
+    op: str, left: LogicalType | None, right: LogicalType | None, offset: int | None = None
+) -> LogicalType:
+    """SQL's result type of `left op right` on numbers: `/` is float division; on decimals `+`,
+    `-` and `%` keep the larger scale and `*` adds the scales (0.25 * 0.25 = 0.0625), with up to
+    38 digits (an exact result needing more is NULL: docs/semantics.md). Raises RuleProblem when
+    a product needs more than 38 fraction digits, which no engine can hold exactly."""
+    if op == "/":
+        return FLOAT
+    common = common_type([left, right]) or INTEGER
+    if common.kind is not Kind.DECIMAL or op != "*":
+        return common
+    scale = sum(t.scale or 0 for t in (left, right) if t is not None and t.kind is Kind.DECIMAL)
+    if scale > MAX_DECIMAL_DIGITS:
+        raise RuleProblem(
+            "MC306",
+            f"{left} * {right} needs {scale} fraction digits, more than {MAX_DECIMAL_DIGITS}",
+            hint="CAST one side to a decimal with a smaller scale, or to DOUBLE",
+            offset=offset,
+        )
+    return LogicalType(Kind.DECIMAL, MAX_DECIMAL_DIGITS, scale)
 
 
 def typed_null(expr: ir.Expr, ltype: LogicalType | None) -> ir.Expr:

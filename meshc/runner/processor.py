@@ -24,7 +24,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from meshc.contract import Contract
-from meshc.engines.base import TEXT_FORMATS, Engine, Split, StreamingEngine, ValidationPlan
+from meshc.engines.base import (
+    TEXT_FORMATS,
+    Engine,
+    MasksWhileStreaming,
+    Split,
+    StreamingEngine,
+    ValidationPlan,
+)
 from meshc.engines.registry import DEFAULT_ENGINE, get_engine
 from meshc.engines.spec import source_columns
 from meshc.errors import IntegrityError, SourceError
@@ -313,7 +320,8 @@ class DataProcessor:
         plan = self._plan(run_id, source, now, foreign, text_source)
         self._require_columns(frame, plan)
         self.progress(step("validate", f"{len(plan.checks)} checks on {self.engine.name}"))
-        split, native_checks = self._validate(frame, plan, stream, now)
+        fold = self._masks_to_fold(stream)  # masked in the streamed pass: each output written once
+        split, native_checks = self._validate(frame, plan, stream, now, fold)
         if split.rows_in != split.rows_valid + split.rows_quarantined:
             raise IntegrityError(
                 f"{split.rows_in} source rows but {split.rows_valid} valid + "
@@ -325,7 +333,7 @@ class DataProcessor:
         results = evaluate_dataset_checks(
             self.engine, split.valid, self.compiled.dataset_checks, now
         )
-        split = self._mask(split)
+        split = split if fold else self._mask(split)
         outputs: dict[str, str | None] = {"valid": None, "quarantine": None}
         pending: list[Any] = []
         if write:
@@ -374,7 +382,12 @@ class DataProcessor:
         return result
 
     def _validate(
-        self, frame: Any, plan: ValidationPlan, stream: bool, now: dt.datetime
+        self,
+        frame: Any,
+        plan: ValidationPlan,
+        stream: bool,
+        now: dt.datetime,
+        fold: Mapping[str, str] | None = None,
     ) -> tuple[Split, list[str]]:
         """The split, and the checks judged natively. With a validator the compiled artifacts
         judge the checks they hold (meshc.runner.artifacts); otherwise an engine with
@@ -388,6 +401,9 @@ class DataProcessor:
                 self.validator, self.compiled, self.engine, frame, plan, now
             )
             return split, native
+        if fold and isinstance(self.engine, MasksWhileStreaming):
+            masked = self.engine.validate_streaming_masked(frame, plan, fold)
+            return masked, [c.id for c in plan.checks]
         if stream and isinstance(self.engine, StreamingEngine):
             return self.engine.validate_streaming(frame, plan), [c.id for c in plan.checks]
         return self.engine.validate(frame, plan), [c.id for c in plan.checks]
@@ -398,6 +414,14 @@ class DataProcessor:
             from meshc.engines.masking_key import masking_key
 
             masking_key()
+
+    def _masks_to_fold(self, stream: bool) -> dict[str, str]:
+        """The masks the engine applies in its streamed pass (meshc.runner.masks), or none."""
+        from meshc.runner.masks import contract_masks, foldable
+
+        masks = contract_masks(self.contract)
+        able = stream and not self.validator and isinstance(self.engine, MasksWhileStreaming)
+        return masks if able and foldable(masks, self.compiled.dataset_checks) else {}
 
     def _mask(self, split: Split[Any]) -> Split[Any]:
         """PII masking after the checks (rules see real values) and before anything is written or

@@ -364,9 +364,9 @@ def threshold_message(name: str, limit: float, ratio: float) -> str:
 
 
 def sample_quarantine(engine: Engine[Any], frame: Any, n: int) -> list[dict[str, Any]]:
-    """The first n quarantined rows as JSON-ready dicts (reasons kept structured)."""
-    table = engine.to_arrow(frame)
-    rows = table.slice(0, n).to_pylist()
+    """The first n quarantined rows as JSON-ready dicts (reasons kept structured). Only those
+    rows are read (`Engine.head`): a quarantine of millions of rows is not converted to show 5."""
+    rows = engine.head(frame, n).to_pylist()
     return [json.loads(json.dumps(row, default=str)) for row in rows]
 
 

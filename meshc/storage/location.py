@@ -87,6 +87,14 @@ def scheme_of(text: str) -> str:
     return _SCHEME_ALIASES.get(scheme, scheme)
 
 
+def object_parts(url: str) -> tuple[str, str, str]:
+    """(scheme, bucket, key) of an object URL. Not urlsplit: `?` and `#` are a glob's and a
+    key's own characters here, not a query or a fragment."""
+    scheme, _, rest = url.partition("://")
+    bucket, _, key = rest.partition("/")
+    return scheme.lower(), bucket, key.lstrip("/")
+
+
 def known_scheme(scheme: str) -> bool:
     return scheme == "file" or scheme in OBJECT_SCHEMES or scheme in DATABASE_SCHEMES
 

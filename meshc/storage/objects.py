@@ -13,16 +13,14 @@ connect timeout and few retries: an unreachable server fails the run in seconds,
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from meshc.errors import MeshcError, SourceError, WriteError
+from meshc.storage.location import object_parts
 from meshc.storage.sources import LocalFiles
 
 if TYPE_CHECKING:
@@ -35,34 +33,39 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 5.0
 REQUEST_TIMEOUT_S = 60.0  # per request (a stalled transfer), not per object
 ATTEMPTS = 3  # the first try and two retries
-_GLOB = re.compile(r"[*?\[]")
 
 
 def fetch(location: Location, spool: Spool) -> LocalFiles:
     """The objects `location` names, downloaded into `spool`, with their lineage inputs.
-    Same rules as local files (meshc.runner.sources.resolve_source): an object, a prefix (its
-    objects, not those whose name starts with `.` or `_`) or a glob; the format from `format` or
-    the objects' suffix."""
+    The rules of local files (meshc.runner.sources.resolve, the same function): an object, a
+    prefix (its objects, not those whose name starts with `.` or `_`) or a glob; the format from
+    `format` or the objects' suffix."""
     from pyarrow.fs import copy_files
 
     from meshc.lineage.naming import dataset
+    from meshc.runner.sources import resolve
 
     url = location.url
     with _errors(SourceError, url, "read"):
         filesystem, path = _filesystem(url, SourceError)
-        keys = _matching(filesystem, path, url)
-    keys, fmt = _pick_format(keys, url, location.format, single=keys == [path])
+        matched = resolve(
+            filesystem,
+            path,
+            url,
+            location.format,
+            absent=lambda: _refuse_missing_bucket(filesystem, path, url),
+        )
     folder = spool.folder("objects")
     paths: list[str] = []
     inputs: list[dict[str, Any]] = []
-    for index, key in enumerate(keys):
+    for index, key in enumerate(matched.paths):
         local = folder / f"{index:06d}-{PurePosixPath(key).name}"
         object_url = _url(url, key)
         with _errors(SourceError, object_url, "read"):
             copy_files(key, str(local), source_filesystem=filesystem)
         paths.append(str(local))
-        inputs.append({**dataset(object_url), "format": fmt})
-    return LocalFiles(tuple(paths), fmt, inputs)
+        inputs.append({**dataset(object_url), "format": matched.format})
+    return LocalFiles(tuple(paths), matched.format, inputs)
 
 
 def publish(staged: Sequence[Staged]) -> dict[str, dict[str, Any]]:
@@ -95,8 +98,7 @@ def _filesystem(url: str, error: type[MeshcError]) -> tuple[FileSystem, str]:
         import pyarrow.fs as pafs
     except ImportError as exc:  # pragma: no cover - pyarrow comes with every engine extra
         raise error(f"reading or writing {url} needs pyarrow: pip install 'meshc[polars]'") from exc
-    parts = urlsplit(url)
-    scheme, netloc, key = parts.scheme, parts.netloc, parts.path.lstrip("/")
+    scheme, netloc, key = object_parts(url)
     if not netloc:
         raise error(f"{url} names no bucket: write {scheme}://<bucket>/<key or prefix>")
     if scheme == "s3":
@@ -133,38 +135,11 @@ def _filesystem(url: str, error: type[MeshcError]) -> tuple[FileSystem, str]:
 
 def _url(url: str, path: str) -> str:
     """The URL of the object at `path` (bucket/key) of `url`'s store."""
-    scheme, netloc = urlsplit(url)[:2]
+    scheme, netloc, _ = object_parts(url)
     return f"{scheme}://{netloc}/{path.split('/', 1)[1]}"
 
 
 # -- which objects ----------------------------------------------------------------------------
-
-
-def _matching(filesystem: FileSystem, path: str, url: str) -> list[str]:
-    """The bucket/key paths `path` names: itself, the objects under it, or those its glob
-    matches (`*` and `?` within one name, `**` across folders), sorted."""
-    from pyarrow.fs import FileType
-
-    found = _GLOB.search(path)
-    if found is None:
-        info = filesystem.get_file_info(path)
-        if info.type == FileType.File:
-            return [path]
-        listed = _objects(filesystem, path.rstrip("/")) if path.count("/") else []
-        keys = [k for k in listed if not PurePosixPath(k).name.startswith((".", "_"))]
-        if not listed:
-            _refuse_missing_bucket(filesystem, path, url)
-            raise SourceError(f"source not found: {url} (no object, and no objects under it)")
-        if not keys:
-            raise SourceError(f"no files in {url}")
-        return keys
-    prefix = path[: found.start()].rsplit("/", 1)[0]
-    pattern = path.split("/")
-    keys = [k for k in _objects(filesystem, prefix) if _glob_match(k.split("/"), pattern)]
-    if not keys:
-        _refuse_missing_bucket(filesystem, path, url)
-        raise SourceError(f"no files match {url}")
-    return keys
 
 
 def _refuse_missing_bucket(filesystem: FileSystem, path: str, url: str) -> None:
@@ -173,54 +148,6 @@ def _refuse_missing_bucket(filesystem: FileSystem, path: str, url: str) -> None:
 
     if filesystem.get_file_info(path.split("/", 1)[0]).type == FileType.NotFound:
         raise SourceError(f"cannot read {url}: the bucket does not exist; nothing was read")
-
-
-def _objects(filesystem: FileSystem, prefix: str) -> list[str]:
-    """Every object under `prefix` (bucket/folder), sorted; none when there is no such folder."""
-    from pyarrow.fs import FileSelector, FileType
-
-    selector = FileSelector(prefix, recursive=True, allow_not_found=True)
-    infos = filesystem.get_file_info(selector)
-    return sorted(i.path for i in infos if i.type == FileType.File)
-
-
-def _glob_match(names: list[str], pattern: list[str]) -> bool:
-    """glob.glob's rules, name by name: `**` spans any number of folders, `*` and `?` stay in one
-    name and skip names starting with `.` unless the pattern's name does too."""
-    if not pattern:
-        return not names
-    head, rest = pattern[0], pattern[1:]
-    if head == "**":
-        return any(_glob_match(names[i:], rest) for i in range(len(names) + 1))
-    if not names:
-        return False
-    name = names[0]
-    if name.startswith(".") and not head.startswith("."):
-        return False
-    return fnmatch.fnmatchcase(name, head) and _glob_match(names[1:], rest)
-
-
-def _pick_format(keys: list[str], url: str, fmt: str | None, single: bool) -> tuple[list[str], str]:
-    """The objects of the format, and the format: `fmt`, or the objects' one suffix (as
-    meshc.runner.sources does for files; a single named object is read whatever its suffix)."""
-    from meshc.runner.sources import _BY_SUFFIX
-
-    if fmt is None:
-        suffixes = {_BY_SUFFIX.get(PurePosixPath(k).suffix.lower()) for k in keys}
-        suffixes.discard(None)
-        if len(suffixes) != 1:
-            raise SourceError(
-                f"cannot tell the format of {url}: set source.format (csv, parquet, json, ndjson)"
-            )
-        fmt = str(suffixes.pop())
-    wanted = {k for k, v in _BY_SUFFIX.items() if v == fmt}
-    if fmt == "json":
-        wanted |= {".ndjson", ".jsonl"}
-    if not single:
-        keys = [k for k in keys if PurePosixPath(k).suffix.lower() in wanted]
-    if not keys:
-        raise SourceError(f"no {fmt} files in {url}")
-    return keys, fmt
 
 
 # -- errors -----------------------------------------------------------------------------------

@@ -45,3 +45,25 @@ def test_decimal_remainder_is_refused_by_name() -> None:
     bad = rule("r1", ir.Compare("=", ir.Arith("%", d, d, DEC52), ir.Lit(0, INTEGER)))
     with pytest.raises(UnsupportedConstruct, match="MC390.*not supported on pandas"):
         engine.validate(text_frame(engine, d=["1"]), plan({"d": DEC52}, bad))
+
+
+def test_head_types_an_object_column_as_the_whole_frame_does() -> None:
+    """A caller's object column keeps its Python values in the quarantine; Arrow infers its type
+    from them, and the first rows alone (all None) would make it a null column."""
+    import pandas as pd
+
+    engine = get_engine("pandas")
+    x = ir.Col("x", INTEGER)
+    frame = pd.DataFrame(
+        {
+            "x": pd.Series(["-1", "-2", "-3"], dtype="string[pyarrow]"),
+            "note": pd.Series([None, None, "late"], dtype=object),
+        }
+    )
+    checks = (rule("x_positive", ir.Compare(">=", x, ir.Lit(0, INTEGER)), "x >= 0"),)
+    quarantine = run(engine, frame, plan({"x": INTEGER}, *checks)).quarantine
+    whole = engine.to_arrow(quarantine)
+    assert whole.schema.field("note").type == pa.string()
+    head = engine.head(quarantine, 2)
+    assert head.schema == whole.schema
+    assert head.to_pylist() == whole.slice(0, 2).to_pylist()

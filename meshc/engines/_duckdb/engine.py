@@ -20,8 +20,8 @@ from sqlglot import exp
 from meshc.engines import spec
 from meshc.engines import sql_trees as sb
 from meshc.engines._duckdb import io, split, stream
-from meshc.engines._duckdb.mask import key_parameters, mask_select
-from meshc.engines._duckdb.translate import translate
+from meshc.engines._duckdb.mask import key_parameters, mask_select, masked_item
+from meshc.engines._duckdb.translate import aggregate_query
 from meshc.engines.base import EngineLifecycle, Split, ValidationPlan, refuse_unknown_options
 from meshc.errors import WriteError
 from meshc.rules import expr as ir
@@ -114,6 +114,13 @@ class DuckDBEngine(EngineLifecycle):
         """`validate` in one pass and bounded memory: the validation query is read once as a
         stream, its valid and quarantined rows written to Parquet spill files as they come and
         its flags counted on the way (stream.py); the outputs are relations over those files."""
+        return self.validate_streaming_masked(frame, plan, {})
+
+    def validate_streaming_masked(
+        self, frame: duckdb.DuckDBPyRelation, plan: ValidationPlan, masks: Mapping[str, str]
+    ) -> Split[duckdb.DuckDBPyRelation]:
+        """`validate_streaming`, then `mask` of both outputs, in the same one pass: the masks
+        are part of the streamed query, so each output is written once, already masked."""
         self._temp_directory()
         valid_path = self._spill.fresh("valid.parquet")
         quarantine_path = valid_path.with_name("quarantine.parquet")
@@ -124,13 +131,13 @@ class DuckDBEngine(EngineLifecycle):
             ordered = split.reorders(final)  # then numbered, and the stream sorted back
             query, layout = stream.stream_query(
                 split.split_query(source, plan) if ordered else final,
-                split.valid_items(plan, extras),
-                split.quarantine_items(plan, source),
+                [masked_item(i, masks) for i in split.valid_items(plan, extras)],
+                [masked_item(i, masks) for i in split.quarantine_items(plan, source)],
                 split.counted_flags(plan),
                 order_by=split.ROW if ordered else None,
             )
             rows_in, rows_quarantined, *flags = stream.stream_split(
-                self.con, query, layout, valid_path, quarantine_path
+                self.con, query, layout, (valid_path, quarantine_path), key_parameters(masks)
             )
         finally:
             self._release(source.view)
@@ -153,11 +160,9 @@ class DuckDBEngine(EngineLifecycle):
     ) -> dict[str, Any]:
         if not exprs:
             return {}
-        items = [sb.alias(translate(e), name) for name, e in exprs.items()]
         view = self._view(frame)
         try:
-            query = sb.select(*items).from_(exp.Table(this=sb.ident(view)))
-            return dict(zip(exprs, self._one_row(query), strict=True))
+            return dict(zip(exprs, self._one_row(aggregate_query(exprs, view)), strict=True))
         finally:
             self._release(view)
 
@@ -184,6 +189,10 @@ class DuckDBEngine(EngineLifecycle):
 
     def to_arrow(self, frame: duckdb.DuckDBPyRelation) -> pa.Table:
         return frame.to_arrow_table()
+
+    def head(self, frame: duckdb.DuckDBPyRelation, n: int) -> pa.Table:
+        # a LIMIT keeps the relation's order: insertion order is pinned on (see connect)
+        return frame.limit(n).to_arrow_table()
 
     def columns(self, frame: duckdb.DuckDBPyRelation) -> list[str]:
         return list(frame.columns)

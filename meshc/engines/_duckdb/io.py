@@ -110,6 +110,14 @@ def _csv_query(path: str, names: Sequence[str], delimiter: str, header: bool) ->
     return _scan("read_csv", args)
 
 
+def _one_column_cell(column: exp.Expression, name: str) -> exp.Expression:
+    """NULL of a one-column CSV as '' (written `""`): an empty line is not a row to any reader
+    (docs/semantics.md). COPY's NULLSTR cannot hold a quote, hence the query."""
+    value = column.this if isinstance(column, exp.Alias) else column
+    text = sb.cast(value, "VARCHAR")
+    return sb.alias(exp.Coalesce(this=text, expressions=[sb.string("")]), name)
+
+
 def write(
     con: duckdb.DuckDBPyConnection, view: str, names: Sequence[str], path: Path, fmt: str
 ) -> None:
@@ -126,11 +134,16 @@ def write(
             column = sb.alias(sb.cast(sb.fn("to_json", column), "VARCHAR"), name)
         elif stamp is not None and kind != "PARQUET":
             column = sb.alias(sb.fn("strftime", column, sb.string(stamp)), name)
+        if kind == "CSV" and len(names) == 1:
+            column = _one_column_cell(column, name)
         items.append(column)
     query = sb.select(*items).from_(exp.Table(this=sb.ident(view)))
     params = [exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this=kind))]
     if kind == "CSV":
         params.append(exp.CopyParameter(this=exp.Var(this="HEADER"), expression=exp.true()))
+        # no comment character: DuckDB would quote every value holding '#' (its default), which
+        # Polars and pandas do not; meshc's readers pin `comment ''` as well
+        params.append(exp.CopyParameter(this=exp.Var(this="COMMENT"), expression=sb.string("")))
     copy = exp.Copy(
         this=exp.Subquery(this=query), kind=False, files=[sb.string(str(path))], params=params
     )

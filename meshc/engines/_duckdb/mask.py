@@ -78,22 +78,22 @@ def _hmac_sha256(text: exp.Expression) -> exp.Expression:
 
 def mask_select(columns: Sequence[str], masks: Mapping[str, str]) -> list[exp.Expression]:
     """Select items that mask the masked columns and keep the others (reasons included)."""
-    items: list[exp.Expression] = []
-    for name in columns:
-        col = exp.column(sb.ident(name))
-        if name in masks:
-            # NULLIF(x, x) is NULL with x's type: nullify keeps the column's type
-            value = (
-                exp.Nullif(this=col, expression=col.copy())
-                if masks[name] == "nullify"
-                else masked(col, masks[name])
-            )
-            items.append(sb.alias(value, name))
-        elif name == REASONS:
-            items.append(sb.alias(_mask_reasons(col, masks), name))
-        else:
-            items.append(col)
-    return items
+    return [masked_item(sb.alias(exp.column(sb.ident(n)), n), masks) for n in columns]
+
+
+def masked_item(item: exp.Expression, masks: Mapping[str, str]) -> exp.Expression:
+    """One select item (`value AS name`) masked as the column `name` is: its value masked when
+    `name` is a masked column, each reason's value when it is the reasons; else as it is."""
+    name = item.alias_or_name
+    value = item.this if isinstance(item, exp.Alias) else item
+    if name in masks:
+        # NULLIF(x, x) is NULL with x's type: nullify keeps the column's type
+        if masks[name] == "nullify":
+            return sb.alias(exp.Nullif(this=value, expression=value.copy()), name)
+        return sb.alias(masked(value, masks[name]), name)
+    if name == REASONS and masks:
+        return sb.alias(_mask_reasons(value, masks), name)
+    return item
 
 
 def _mask_reasons(col: exp.Expression, masks: Mapping[str, str]) -> exp.Expression:

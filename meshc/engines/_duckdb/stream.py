@@ -5,7 +5,9 @@ as Arrow record batches, and writes each batch's valid rows and quarantined rows
 spill files, counting the flags on the way: no temporary table of the input, no second pass for
 the counts, memory bounded by a few batches whatever the source size. The spill files are then
 the outputs: `write` links them into place when the target is Parquet and the frame is the one
-validate_streaming returned (masking makes a new relation, written by COPY as usual).
+validate_streaming returned. A written run with masking folds the masks into the same query
+(`validate_streaming_masked`), so its outputs too are written once; `mask` on a streamed output
+makes a new relation, written by COPY as usual.
 
 The files are written like DuckDB's own COPY writes them: no Arrow schema stored, so an ENUM
 (the reasons' texts, an Arrow dictionary) reads back as plain strings, dictionary-encoded on disk.
@@ -16,8 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from meshc.engines import spec
+from meshc.engines import spec, spill_dir
 from meshc.engines import sql_trees as sb
 from meshc.errors import SourceError, WriteError
 
@@ -81,12 +82,15 @@ def stream_split(
     con: duckdb.DuckDBPyConnection,
     query: exp.Select,
     layout: Layout,
-    valid_path: Path,
-    quarantine_path: Path,
+    paths: tuple[Path, Path],
+    params: Mapping[str, object] | None = None,
 ) -> list[int]:
-    """Run `query` once, writing its valid and quarantined rows to the two files; the number of
-    rows, then per flag of the layout the rows where it is TRUE."""
-    reader = con.sql(sb.render(query)).to_arrow_reader(BATCH_ROWS)
+    """Run `query` once (binding `params`: the masking key's, see mask.py), writing its valid
+    and quarantined rows to the two files (`paths`); the number of rows, then per flag of the
+    layout the rows where it is TRUE."""
+    valid_path, quarantine_path = paths
+    relation = con.sql(sb.render(query), params=dict(params) if params else None)
+    reader = relation.to_arrow_reader(BATCH_ROWS)
     counts = [0] * (1 + len(layout.flags))
     try:
         with (
@@ -152,23 +156,22 @@ class _writer:
 
 
 class SpillDir:
-    """A temporary directory (under TMPDIR) for the engine's spill files and DuckDB's own temp
+    """The engine's spill folder (a locked `meshc.engines.spill_dir.SpillDir` under TMPDIR, so a
+    killed run's folder is swept by the next one) for its spill files and DuckDB's own temp
     files, made on first use; removed by `remove` (the engine's `close`), or when collected."""
 
     def __init__(self) -> None:
-        self._path: Path | None = None
+        self._folder: spill_dir.SpillDir | None = None
         self._names = 0
-        self._remove: weakref.finalize[..., SpillDir] | None = None
 
     @property
     def path(self) -> Path:
-        if self._path is None:
+        if self._folder is None:
             try:
-                self._path = Path(tempfile.mkdtemp(prefix="meshc-duckdb-"))
+                self._folder = spill_dir.SpillDir()
             except OSError as exc:
                 raise spill_failed(exc) from exc
-            self._remove = weakref.finalize(self, shutil.rmtree, self._path, ignore_errors=True)
-        return self._path
+        return self._folder.path
 
     def fresh(self, name: str) -> Path:
         """A path named `name` in a new subfolder."""
@@ -181,8 +184,8 @@ class SpillDir:
         return folder / name
 
     def remove(self) -> None:
-        if self._remove is not None:
-            self._remove()
+        if self._folder is not None:
+            self._folder.remove()
 
 
 def spill_failed(exc: OSError) -> WriteError:

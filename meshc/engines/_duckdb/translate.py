@@ -8,10 +8,13 @@ MC390).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlglot import exp
 
 from meshc.engines import spec
 from meshc.engines import sql_generator as gen
+from meshc.engines import sql_trees as sb
 from meshc.engines.sql_dialects import DUCKDB
 from meshc.rules import expr as ir
 
@@ -30,3 +33,9 @@ class Translator(gen.SqlGenerator):
 def translate(node: ir.Expr, resolve: Resolver = by_name) -> exp.Expression:
     """Translate an IR tree into a sqlglot expression for DuckDB."""
     return Translator(resolve)(node)
+
+
+def aggregate_query(exprs: Mapping[str, ir.Expr], table: str) -> exp.Select:
+    """The one-row query of `exprs` (aggregate trees) over the table or view `table`, its
+    aggregates computed in a sub-select first (SqlGenerator.aggregate_query)."""
+    return Translator().aggregate_query(exprs, exp.Table(this=sb.ident(table)))

@@ -108,6 +108,13 @@ class PandasEngine(EngineLifecycle):
     def to_arrow(self, frame: pd.DataFrame) -> pa.Table:
         return io.to_arrow(frame)
 
+    def head(self, frame: pd.DataFrame, n: int) -> pa.Table:
+        # typed as the whole frame: Arrow infers an object column's type from its values, and
+        # the first n may all be None (a null column where to_arrow gives strings)
+        schema = pa.Schema.from_pandas(frame, preserve_index=False)
+        rows = pa.Table.from_pandas(frame.head(n), schema=schema, preserve_index=False)
+        return rows.replace_schema_metadata(None)
+
     def columns(self, frame: pd.DataFrame) -> list[str]:
         return [str(c) for c in frame.columns]
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from meshc.engines import sourcespec, spec
@@ -91,7 +90,7 @@ def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         if fmt == "parquet":
             _write_parquet(table, path)
         elif fmt == "csv":
-            pacsv.write_csv(_flatten(table, temporal_as_text=False), str(path))
+            _write_csv(_flatten(table, temporal_as_text=False), path)
         elif fmt in ("json", "ndjson"):
             _write_ndjson(_flatten(table, temporal_as_text=True), path)
         else:
@@ -100,7 +99,8 @@ def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         raise WriteError(f"cannot write {path}: {exc}") from exc
 
 
-# Rows cast from dictionary to plain text at a time: bounds the write's copy of the rule text.
+# Rows cast from dictionary to plain text (Parquet) or turned into CSV lines at a time: bounds
+# the write's copy of the text.
 _BATCH_ROWS = 4096
 
 
@@ -115,6 +115,46 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     with pq.ParquetWriter(str(path), schema) as writer:
         for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
             writer.write_batch(batch.cast(schema))
+
+
+# What makes a CSV value need quotes (besides being empty): the delimiter, a quote, CR or LF.
+_NEEDS_QUOTES = '[,"\r\n]'
+
+
+def _write_csv(table: pa.Table, path: Path) -> None:
+    """CSV as Polars and DuckDB write it (RFC 4180): a value or a header name is quoted only when
+    it must be (empty, or holding a comma, a quote, CR or LF), a quote inside doubled, and NULL is
+    an empty cell. pyarrow's writer cannot: its 'needed' style quotes every string and every
+    header name. So the lines are built with Arrow compute, one batch at a time (values are
+    turned into text by the same casts pyarrow's writer uses)."""
+    with Path(path).open("wb") as out:
+        out.write(_csv_lines([pa.array([name], pa.string()) for name in table.column_names]))
+        for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+            out.write(_csv_lines(batch.columns))
+
+
+def _csv_lines(columns: Sequence[pa.Array]) -> bytes:
+    """One CSV line (ending in LF) per row of `columns`. With one column, NULL is written `""`:
+    an empty line is not a row to any reader (docs/semantics.md), so the row would be lost."""
+    null = '""' if len(columns) == 1 else ""
+    cells = [_csv_cells(c, null) for c in columns]
+    rows = pc.binary_join_element_wise(*cells, _text(","))
+    everything = pa.LargeListArray.from_arrays(pa.array([0, len(rows)], pa.int64()), rows)
+    text = pc.binary_join(everything, _text("\n"))[0].as_buffer()
+    return (text.to_pybytes() + b"\n") if len(rows) else b""
+
+
+def _csv_cells(values: pa.Array, null: str) -> pa.Array:
+    text = values.cast(pa.large_string())
+    doubled, quote = pc.replace_substring(text, '"', '""'), _text('"')
+    quoted = pc.binary_join_element_wise(quote, doubled, quote, _text(""))
+    empty = pc.equal(pc.binary_length(text), 0)
+    needs_quotes = pc.or_(pc.match_substring_regex(text, _NEEDS_QUOTES), empty)
+    return pc.fill_null(pc.if_else(needs_quotes, quoted, text), null)
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
 
 
 def plain_type(kind: pa.DataType) -> pa.DataType:

@@ -25,9 +25,9 @@ Frame = pl.LazyFrame | pl.DataFrame
 
 class PolarsEngine(EngineLifecycle):
     """Lazy reads, one collected plan per validation, eager outputs (pl.DataFrame); or, with
-    `validate_streaming`, one streaming pass that writes the outputs to spill files. The engine
-    owns the spill folders it creates: `close` removes them, so the lazy frames reading them are
-    unreadable afterwards (see spill.py)."""
+    `validate_streaming`, one streaming pass that writes the outputs to spill files (masked on
+    the way by `validate_streaming_masked`). The engine owns the spill folders it creates: `close`
+    removes them, so the lazy frames reading them are unreadable afterwards (see spill.py)."""
 
     name = "polars"
 
@@ -57,6 +57,13 @@ class PolarsEngine(EngineLifecycle):
     def validate_streaming(self, frame: Frame, plan: ValidationPlan) -> Split[Frame]:
         """`validate`, in bounded memory: the outputs are streamed to Parquet spill files and come
         back as lazy scans of them (see spill.py); `write` then links the files into place."""
+        return self.validate_streaming_masked(frame, plan, {})
+
+    def validate_streaming_masked(
+        self, frame: Frame, plan: ValidationPlan, masks: Mapping[str, str]
+    ) -> Split[Frame]:
+        """`validate_streaming`, then `mask` of both outputs, in the same one pass: the masks are
+        expressions of the streamed query, so each output is written once, already masked."""
         try:
             folder = self._spills.folder()
         except OSError as exc:
@@ -66,9 +73,12 @@ class PolarsEngine(EngineLifecycle):
             split = validate_to_files(
                 frame,
                 plan,
-                folder.path / "valid.parquet",
-                folder.path / "quarantine.parquet",
-                folder.path / "flags.arrow",
+                (
+                    folder.path / "valid.parquet",
+                    folder.path / "quarantine.parquet",
+                    folder.path / "flags.arrow",
+                ),
+                masks,
             )
         except BaseException as exc:
             self._spills.discard(folder)
@@ -102,6 +112,12 @@ class PolarsEngine(EngineLifecycle):
 
     def to_arrow(self, frame: Frame) -> Any:
         data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        return data.to_arrow()
+
+    def head(self, frame: Frame, n: int) -> Any:
+        """A lazy frame is sliced before it is collected, so Polars reads (and masks) only
+        those rows."""
+        data = frame.head(n).collect() if isinstance(frame, pl.LazyFrame) else frame.head(n)
         return data.to_arrow()
 
     def columns(self, frame: Frame) -> list[str]:

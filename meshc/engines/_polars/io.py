@@ -83,7 +83,9 @@ def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:
         if fmt == "parquet":
             data.write_parquet(path)
         elif fmt == "csv":
-            _timestamp_text(_flatten_reasons(data)).write_csv(path)
+            # one column: NULL as `""`, since an empty line is not a row to any reader
+            null = '""' if data.width == 1 else ""
+            _timestamp_text(_flatten_reasons(data)).write_csv(path, null_value=null)
         elif fmt in ("json", "ndjson"):
             _timestamp_text(_flatten_reasons(data)).write_ndjson(path)
         else:

@@ -8,12 +8,8 @@ are removed when the engine is closed (its frames are unreadable afterwards, as 
 is once its connection is closed); as safety nets, when the engine is garbage-collected or at exit
 (SIGTERM included: the CLI turns it into an exit).
 
-Its owner holds `fcntl.flock` on `.owner.lock` inside it for the directory's whole life (the lock
-is taken under a hidden name, then the directory is renamed to `meshc-spill-<pid>-<random>`), so
-a folder left by a killed process (SIGKILL: the kernel released its lock) is removed by the next
-streamed validation, and a live process's folder is never touched, whatever PID namespace it runs
-in (the pid in the name is for people only). A folder without a lock file (an older meshc, no
-`fcntl`) is removed once it is older than `commit.OWNER_GRACE_SECONDS`. Writing an unmodified
+The folder itself (its owner lock, and the sweep of folders left by killed processes) is
+`meshc.engines.spill_dir.SpillDir`, shared with the DuckDB engine. Writing an unmodified
 scan to Parquet hard-links (or, across file systems, copies) the spilled file instead of decoding
 and re-encoding it.
 """
@@ -22,37 +18,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from meshc.runner.commit import hold_owner_lock, new_token, older_than_grace, owner_gone
+from meshc.engines.spill_dir import SpillDir, sweep_stale
 
-_PREFIX = "meshc-spill-"
-_LOCK = ".owner.lock"
-
-
-class SpillDir:
-    """A temporary directory, locked by its owner, removed by `remove` (or when collected)."""
-
-    def __init__(self) -> None:
-        sweep_stale()
-        fresh = Path(tempfile.mkdtemp(prefix=f".{_PREFIX}new-"))  # not swept while unlocked
-        try:
-            fd = hold_owner_lock(fresh / _LOCK)
-        except BaseException:
-            shutil.rmtree(fresh, ignore_errors=True)
-            raise
-        self.path = fresh.with_name(f"{_PREFIX}{new_token()}")
-        os.rename(fresh, self.path)
-        self._remove = weakref.finalize(self, _remove, self.path, fd)
-
-    def remove(self) -> None:
-        """Remove the directory now (idempotent: a finalizer runs at most once)."""
-        self._remove()
+__all__ = ["SpillDir", "Spills", "sweep_stale"]
 
 
 @dataclass(frozen=True)
@@ -103,19 +76,3 @@ class Spills:
         self._scans.clear()
         while self._folders:
             self._folders.pop().remove()
-
-
-def _remove(path: Path, lock_fd: int) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    os.close(lock_fd)  # only once the folder is gone
-
-
-def sweep_stale(folder: Path | None = None) -> None:
-    """Remove spill folders whose owner has finished (killed before its cleanup)."""
-    base = folder or Path(tempfile.gettempdir())
-    for entry in base.glob(f"{_PREFIX}*"):
-        if entry.is_dir() and not entry.is_symlink() and owner_gone(entry / _LOCK, entry):
-            shutil.rmtree(entry, ignore_errors=True)
-    for entry in base.glob(f".{_PREFIX}new-*"):  # killed before its rename: only age tells
-        if entry.is_dir() and older_than_grace(entry):
-            shutil.rmtree(entry, ignore_errors=True)

@@ -143,9 +143,29 @@ def _arith(t: Translator, node: ir.Arith) -> pl.Expr:
         result = left + right
     elif node.op == "-":
         result = left - right
+    elif node.ltype.kind is Kind.DECIMAL and _both_decimal(node):
+        result = _exact_product(left, right, node.ltype.scale or 0)
     else:
         result = left * right
     return _to_int64(result) if integer else result
+
+
+def _both_decimal(node: ir.Arith) -> bool:
+    return all(s.type is not None and s.type.kind is Kind.DECIMAL for s in (node.left, node.right))
+
+
+def _exact_product(left: pl.Expr, right: pl.Expr, scale: int) -> pl.Expr:
+    """SQL's product of decimals has the sum of their scales (0.25 * 0.25 = 0.0625); Polars gives
+    it the larger one (0.06). With one operand padded to the result's scale, Polars' product is
+    exact. The smaller operand is padded: when the product fits, it has room for the digits (the
+    larger one may not); the cast in the branch not taken may fail, hence strict=False."""
+    wide = pl.Decimal(MAX_DECIMAL_DIGITS, scale)
+    pad_left = left.abs() <= right.abs()
+    return (
+        pl.when(pad_left)
+        .then(left.cast(wide, strict=False) * right)
+        .otherwise(left * right.cast(wide, strict=False))
+    )
 
 
 def _decimal_fits(op: str, left: pl.Expr, right: pl.Expr, scale: int) -> pl.Expr:

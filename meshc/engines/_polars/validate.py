@@ -8,6 +8,8 @@ The base plan adds, next to the source columns (NULL-mapped, otherwise as read):
 Three outputs hang off that base (valid rows, quarantined rows with their reasons as a native
 list<struct>, and the failure counts) and are collected together with `pl.collect_all`, which
 computes the shared base once. Counts and splits therefore come from the same evaluation.
+`validate_to_files` streams the same plan to files, masking both outputs on the way when asked
+(the runner decides when it may: meshc/runner/masks.py), so a masked output is written once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import polars as pl
 from meshc.engines import spec
 from meshc.engines._polars.cast import UTC, cast_column
 from meshc.engines._polars.io import plain_strings
+from meshc.engines._polars.mask import mask_frame
 from meshc.engines._polars.reasons import reasons
 from meshc.engines._polars.translate import ENGINE, Translator
 from meshc.engines.base import REASONS, Split, ValidationPlan
@@ -81,27 +84,30 @@ def validate(frame: pl.LazyFrame | pl.DataFrame, plan: ValidationPlan) -> Split:
 def validate_to_files(
     frame: pl.LazyFrame | pl.DataFrame,
     plan: ValidationPlan,
-    valid_path: Path,
-    quarantine_path: Path,
-    flags_path: Path,
+    paths: tuple[Path, Path, Path],
+    masks: Mapping[str, str] | None = None,
 ) -> Split:
     """The same split, streamed: one pass of Polars' streaming engine writes the valid rows and
-    the quarantine to Parquet and the per-row flags to Arrow IPC, so no output is ever held in
-    memory; the counts are then summed from the (small, boolean) flags file. The Split's frames
-    are left for the caller to point at the files."""
+    the quarantine to Parquet and the per-row flags to Arrow IPC (`paths`, in that order), so no
+    output is ever held in memory; the counts are then summed from the (small, boolean) flags
+    file. With `masks`, both outputs are masked (mask.py) in that same pass: the files hold what
+    `mask_frame` of the unmasked ones would. The Split's frames are left for the caller to point
+    at the files."""
+    valid_path, quarantine_path, flags_path = paths
+    masks = masks or {}
     base, layout = _flagged(frame, plan)
     flags = base.select(
         QUARANTINED,
         *[layout.cast_flag(c) for c in layout.can_fail],
         *[check_flag(i) for i in range(len(plan.checks))],
     )
+    valid = base.filter(~pl.col(QUARANTINED)).select(_valid_columns(layout, plan))
+    quarantine = plain_strings(  # the file the runner publishes as written
+        base.filter(pl.col(QUARANTINED)).select(_quarantine_columns(layout, plan))
+    )
     sinks = [
-        base.filter(~pl.col(QUARANTINED))
-        .select(_valid_columns(layout, plan))
-        .sink_parquet(valid_path, lazy=True),
-        plain_strings(
-            base.filter(pl.col(QUARANTINED)).select(_quarantine_columns(layout, plan))
-        ).sink_parquet(quarantine_path, lazy=True),  # the file the runner publishes as written
+        mask_frame(valid, masks).sink_parquet(valid_path, lazy=True),
+        mask_frame(quarantine, masks).sink_parquet(quarantine_path, lazy=True),
         flags.sink_ipc(flags_path, lazy=True),
     ]
     _collect_all(sinks, engine="streaming")

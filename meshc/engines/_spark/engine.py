@@ -80,6 +80,9 @@ class SparkEngine(EngineLifecycle):
     def to_arrow(self, frame: DataFrame) -> pa.Table:
         return frame.toArrow()
 
+    def head(self, frame: DataFrame, n: int) -> pa.Table:
+        return frame.limit(n).toArrow()
+
     def columns(self, frame: DataFrame) -> list[str]:
         return list(frame.columns)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import shutil
 import tempfile
 from collections.abc import Sequence
 from functools import reduce
 from pathlib import Path
+from typing import NoReturn
 
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
@@ -24,6 +26,7 @@ from meshc.errors import SourceError, WriteError
 # turned back into '' and plan.null_values alone decides what is NULL.
 _TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
 _TIMESTAMP_NTZ_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"
+_UTF8_BLOCK = 8 << 20
 
 
 def read(
@@ -41,7 +44,7 @@ def read(
         paths, fmt, delimiter=delimiter, header=header, required=required
     )
     try:
-        frames = [_read_one(spark, p, fmt, delimiter, header) for p in paths]
+        frames = [_read_one(spark, p, fmt, delimiter, header, found.get(p, ())) for p in paths]
         if fmt == "parquet":  # meshc reads flat columns only (sourcespec)
             frames = [f.drop(*sourcespec.unread_columns(found)) for f in frames]
     except (OSError, PySparkException) as exc:
@@ -50,9 +53,12 @@ def read(
     return frame
 
 
-def _read_one(spark: SparkSession, path: str, fmt: str, delimiter: str, header: bool) -> DataFrame:
+def _read_one(
+    spark: SparkSession, path: str, fmt: str, delimiter: str, header: bool, checked: Sequence[str]
+) -> DataFrame:
     if fmt == "csv":
-        return _read_csv(spark, path, delimiter, header)
+        names = _csv_names(path, delimiter, header, checked)
+        return _read_csv(spark, path, delimiter, header, names)
     if fmt == "parquet":
         return spark.read.parquet(path)
     if fmt in ("json", "ndjson"):
@@ -60,15 +66,20 @@ def _read_one(spark: SparkSession, path: str, fmt: str, delimiter: str, header: 
     raise AssertionError(fmt)  # spec.source_files refuses unknown formats
 
 
-def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> DataFrame:
-    """An explicit all-string schema from the header line: no inference, casting is ours."""
-    names = _csv_header(path, delimiter, header)
+def _read_csv(
+    spark: SparkSession, path: str, delimiter: str, header: bool, names: Sequence[str]
+) -> DataFrame:
+    """An explicit all-string schema from the header line: no inference, casting is ours.
+    Spark's reader, like sourcespec, skips empty lines, before the header too."""
+    _require_utf8(path)
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
     if sourcespec.mixes_line_endings(path):
         # Spark's reader takes the line ending from the first line and keeps the other's CR in
         # the last value; Arrow's (sourcespec) reads both, on the driver (such files are rare)
         table = sourcespec.read_csv_text(path, delimiter=delimiter, header=header)
         return spark.createDataFrame(table.rename_columns(names).to_pylist(), schema=schema)
+    # multiLine makes Spark read the file as one task on one core: only when a value needs it
+    multiline = sourcespec.has_quoted_line_breaks(path, delimiter=delimiter, header=header)
     frame = (
         spark.read.schema(schema)
         .option("header", header)
@@ -76,7 +87,7 @@ def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> D
         .option("mode", "PERMISSIVE")
         .option("quote", '"')
         .option("escape", '"')  # RFC 4180 "" rather than \"
-        .option("multiLine", True)
+        .option("multiLine", multiline)
         .option("nullValue", spec.NO_NULL_TEXT)
         .option("encoding", "UTF-8")
         .csv(path)
@@ -84,12 +95,44 @@ def _read_csv(spark: SparkSession, path: str, delimiter: str, header: bool) -> D
     return frame.select(*[F.coalesce(quote(n), F.lit("")).alias(n) for n in names])
 
 
-def _csv_header(path: str, delimiter: str, header: bool) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        first = next(csv.reader(handle, delimiter=delimiter, quotechar=sourcespec.QUOTE), [])
-    if not first:
-        raise SourceError(f"cannot read csv source {path}: the file is empty")
-    return first if header else [f"_c{i}" for i in range(len(first))]
+def _csv_names(path: str, delimiter: str, header: bool, checked: Sequence[str]) -> list[str]:
+    """The header sourcespec checked (the first line that is not empty, as on every engine);
+    without a header, Spark's positional names for as many fields as that line has."""
+    if header:
+        return list(checked)
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        records = csv.reader(handle, delimiter=delimiter, quotechar=sourcespec.QUOTE)
+        width = len(next(r for r in records if r))  # sourcespec refused a file without one
+    return [f"_c{i}" for i in range(width)]
+
+
+def _require_utf8(path: str) -> None:
+    """Spark's reader turns bytes that are not UTF-8 into U+FFFD, changing values silently;
+    the other engines refuse such a file, and so does Spark, naming the line. Blocks of ASCII
+    (most files) are not decoded."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0  # line endings before the block
+    with open(path, "rb") as handle:
+        while block := handle.read(_UTF8_BLOCK):
+            pending = decoder.getstate()[0]  # a character split between two blocks
+            try:
+                if pending or not block.isascii():
+                    decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                before = max(0, exc.start - len(pending))
+                _not_utf8(path, lines + block.count(b"\n", 0, before) + 1, exc)
+            lines += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            _not_utf8(path, lines + 1, exc)
+
+
+def _not_utf8(path: str, line: int, exc: UnicodeDecodeError) -> NoReturn:
+    raise SourceError(
+        f"{path}:{line}: the file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+        "re-encode it as UTF-8 (nothing was written)"
+    ) from None
 
 
 def _read_json(spark: SparkSession, path: str) -> DataFrame:
@@ -125,9 +168,17 @@ def write(frame: DataFrame, path: Path, fmt: str) -> None:
 def _write_dir(data: DataFrame, target: Path, fmt: str) -> None:
     writer = data.coalesce(1).write.mode("overwrite").format(fmt)
     if fmt == "csv":
+        if len(data.columns) == 1:
+            # a NULL alone on its line would be an empty line (Spark writes none at all), which
+            # every reader skips: written as "" it reads back as '', NULL under the default
+            # null_values, as on every engine (docs/semantics.md)
+            writer = writer.option("nullValue", '""')
         writer = (
             writer.option("header", True)
             .option("escape", '"')
+            # Spark's writer trims values by default: ' padded ' would be written 'padded'
+            .option("ignoreLeadingWhiteSpace", False)
+            .option("ignoreTrailingWhiteSpace", False)
             .option("timestampFormat", _TIMESTAMP_FORMAT)
             .option("timestampNTZFormat", _TIMESTAMP_NTZ_FORMAT)
         )

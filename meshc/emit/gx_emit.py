@@ -424,6 +424,10 @@ class _PandasQuery:
             if v is None or isinstance(v, Decimal) or not isinstance(v, (str, int, float, bool)):
                 raise Inexpressible(f"pandas row conditions cannot hold a {node.ltype} literal")
             return repr(v)
+        if isinstance(node, ir.Arith) and _unsupported_decimal_arith(node):
+            # pandas refuses arithmetic on pyarrow decimals of two types and a product of two
+            # (TypeError; and its scale would not be SQL's): meshc judges such a rule natively
+            raise Inexpressible("pandas row conditions cannot multiply decimals or mix their types")
         if isinstance(node, ir.Arith) and node.op in "+-*":
             return f"({self.value(node.left)} {node.op} {self.value(node.right)})"
         if isinstance(node, ir.Neg):
@@ -444,6 +448,14 @@ class _PandasQuery:
             f"pandas row conditions cannot express {type(node).__name__}"
             + (f" {node.op}" if isinstance(node, ir.Arith) else "")
         )
+
+
+def _unsupported_decimal_arith(node: ir.Arith) -> bool:
+    """A product of two decimals, or arithmetic between decimals of two types."""
+    sides = (node.left, node.right)
+    if not all(side.type is not None and side.type.kind is Kind.DECIMAL for side in sides):
+        return False
+    return node.op == "*" or node.left.type != node.right.type
 
 
 def _query_name(name: str) -> str:

@@ -143,7 +143,17 @@ def _arith(t: PolarsSource, node: ir.Arith) -> str:
     if kind is Kind.DECIMAL and node.op in "+-*":
         t.helpers.use("decimal_fits")
     scale = node.ltype.scale or 0
-    return f"_arith({node.op!r}, {t(node.left)}, {t(node.right)}, {kind.value!r}, {scale})"
+    call = f"_arith({node.op!r}, {t(node.left)}, {t(node.right)}, {kind.value!r}, {scale}"
+    if node.op == "*" and kind is Kind.DECIMAL and _both_decimal(node):
+        t.helpers.use("exact_product")  # SQL's scale: the sum of the operands' (Polars: the max)
+        return call + ", exact_product=True)"
+    return call + ")"
+
+
+def _both_decimal(node: ir.Arith) -> bool:
+    return all(
+        side.type is not None and side.type.kind is Kind.DECIMAL for side in (node.left, node.right)
+    )
 
 
 def _neg(t: PolarsSource, node: ir.Neg) -> str:
@@ -250,7 +260,7 @@ def _to_int64(exact):
     return exact.cast(pl.Int64, strict=False)
 ''',
     "arith": '''
-def _arith(op, left, right, kind, scale):
+def _arith(op, left, right, kind, scale, exact_product=False):
     """+ - * % with SQL semantics: exact integers (NULL on 64-bit overflow), decimals NULL when
     the result would not fit 38 digits, a remainder with the dividend's sign, x % 0 NULL."""
     if op == "%":
@@ -266,9 +276,23 @@ def _arith(op, left, right, kind, scale):
         result = left + right
     elif op == "-":
         result = left - right
+    elif exact_product:
+        result = _exact_product(left, right, scale)
     else:
         result = left * right
     return _to_int64(result) if kind == "integer" else result
+''',
+    "exact_product": '''
+def _exact_product(left, right, scale):
+    """SQL's product of two decimals has the sum of their scales (0.25 * 0.25 = 0.0625); Polars
+    gives it the larger one: the smaller operand is padded to the result's scale first."""
+    wide = pl.Decimal(38, scale)
+    pad_left = left.abs() <= right.abs()
+    return (
+        pl.when(pad_left)
+        .then(left.cast(wide, strict=False) * right)
+        .otherwise(left * right.cast(wide, strict=False))
+    )
 ''',
     "decimal_fits": '''
 def _decimal_fits(op, left, right, scale):

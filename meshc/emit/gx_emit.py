@@ -32,6 +32,7 @@ from meshc.emit.model import Gap
 from meshc.errors import UnsupportedConstruct
 from meshc.rules import checks as ck
 from meshc.rules import expr as ir
+from meshc.rules.typecheck import decimal_operands
 from meshc.types import Kind
 
 KINDS = ("pandas", "spark", "sql")
@@ -452,10 +453,7 @@ class _PandasQuery:
 
 def _unsupported_decimal_arith(node: ir.Arith) -> bool:
     """A product of two decimals, or arithmetic between decimals of two types."""
-    sides = (node.left, node.right)
-    if not all(side.type is not None and side.type.kind is Kind.DECIMAL for side in sides):
-        return False
-    return node.op == "*" or node.left.type != node.right.type
+    return decimal_operands(node) and (node.op == "*" or node.left.type != node.right.type)
 
 
 def _query_name(name: str) -> str:

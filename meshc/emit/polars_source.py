@@ -16,6 +16,7 @@ from meshc.emit.pysource import Helpers, literal_code, unsupported
 from meshc.engines import textcast as spec
 from meshc.engines.spec import handlers as node_handlers
 from meshc.rules import expr as ir
+from meshc.rules.typecheck import decimal_operands
 from meshc.types import Kind, LogicalType
 
 TARGET = "Polars"
@@ -144,16 +145,10 @@ def _arith(t: PolarsSource, node: ir.Arith) -> str:
         t.helpers.use("decimal_fits")
     scale = node.ltype.scale or 0
     call = f"_arith({node.op!r}, {t(node.left)}, {t(node.right)}, {kind.value!r}, {scale}"
-    if node.op == "*" and kind is Kind.DECIMAL and _both_decimal(node):
+    if node.op == "*" and kind is Kind.DECIMAL and decimal_operands(node):
         t.helpers.use("exact_product")  # SQL's scale: the sum of the operands' (Polars: the max)
         return call + ", exact_product=True)"
     return call + ")"
-
-
-def _both_decimal(node: ir.Arith) -> bool:
-    return all(
-        side.type is not None and side.type.kind is Kind.DECIMAL for side in (node.left, node.right)
-    )
 
 
 def _neg(t: PolarsSource, node: ir.Neg) -> str:

@@ -51,6 +51,12 @@ MIXED = LogicalType(Kind.STRING, precision=-1)  # sentinel: incompatible branch 
 MAX_DECIMAL_DIGITS = 38  # every engine's widest decimal
 
 
+def decimal_operands(node: ir.Arith) -> bool:
+    """Whether both operands of `node` are decimals (SQL's decimal product rule applies)."""
+    sides = (node.left, node.right)
+    return all(side.type is not None and side.type.kind is Kind.DECIMAL for side in sides)
+
+
 def arith_type(
     op: str, left: LogicalType | None, right: LogicalType | None, offset: int | None = None
 ) -> LogicalType:

@@ -18,6 +18,7 @@ import polars as pl
 from meshc.engines import spec
 from meshc.engines._polars.cast import cast_value, polars_dtype
 from meshc.rules import expr as ir
+from meshc.rules.typecheck import decimal_operands
 from meshc.types import Kind
 
 ColumnResolver = Callable[[str], pl.Expr]
@@ -143,15 +144,11 @@ def _arith(t: Translator, node: ir.Arith) -> pl.Expr:
         result = left + right
     elif node.op == "-":
         result = left - right
-    elif node.ltype.kind is Kind.DECIMAL and _both_decimal(node):
+    elif node.ltype.kind is Kind.DECIMAL and decimal_operands(node):
         result = _exact_product(left, right, node.ltype.scale or 0)
     else:
         result = left * right
     return _to_int64(result) if integer else result
-
-
-def _both_decimal(node: ir.Arith) -> bool:
-    return all(s.type is not None and s.type.kind is Kind.DECIMAL for s in (node.left, node.right))
 
 
 def _exact_product(left: pl.Expr, right: pl.Expr, scale: int) -> pl.Expr:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meshc.check_cache import RuleCache
 from meshc.contract import Contract
 from meshc.diagnostics import Diagnostic, Severity
 from meshc.discovery import find_contracts
@@ -28,12 +29,19 @@ class CheckResult:
 
 
 def run_check(
-    args: list[str], *, mesh_path: Path | None = None, base_ref: str | None = None
+    args: list[str],
+    *,
+    mesh_path: Path | None = None,
+    base_ref: str | None = None,
+    rules: RuleCache | None = None,
 ) -> CheckResult:
+    """`rules`: where compiled rules' findings are kept (`meshc check` passes its on-disk cache,
+    meshc/check_cache.py); by default they are kept for this call only."""
+    rules = rules if rules is not None else RuleCache()
     files, problems = find_contracts(args)
     result = CheckResult(files=files, diagnostics=list(problems))
     for path in files:
-        contract, diagnostics = _collect_isolated(path)
+        contract, diagnostics = _collect_isolated(path, rules)
         result.diagnostics.extend(diagnostics)
         if contract is not None:
             result.contracts.append(contract)
@@ -46,7 +54,7 @@ def run_check(
 
         for contract in result.contracts:
             if mesh.governs(contract.path):
-                result.diagnostics.extend(check_policies(contract, mesh))
+                result.diagnostics.extend(check_policies(contract, mesh, rule_facts=rules.facts))
     if base_ref is not None:
         from meshc.evolution.gitbase import check_against_base
 
@@ -54,13 +62,13 @@ def run_check(
     return result
 
 
-def _collect_isolated(path: Path) -> tuple[Contract | None, list[Diagnostic]]:
+def _collect_isolated(path: Path, rules: RuleCache) -> tuple[Contract | None, list[Diagnostic]]:
     """One file's findings; a defect in meshc while checking it becomes that file's MC314 error,
     so it never hides the findings of the other files (and `--format json` still prints)."""
     from meshc.loader import collect_contract
 
     try:
-        return collect_contract(path)
+        return collect_contract(path, rules=rules)
     except Exception as exc:  # a bug in meshc, not in the contract: report it, keep going
         return None, [
             Diagnostic(

@@ -6,7 +6,6 @@ path it came from so later stages (rule compilation, governance) can point at th
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -192,5 +191,7 @@ class Contract:
     @property
     def hash(self) -> str:
         """sha256 of the contract's canonical JSON: stable across formatting and comments."""
+        import hashlib  # only runs hash contracts: not on the path of `meshc check`
+
         canonical = json.dumps(self.raw, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

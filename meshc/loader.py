@@ -32,6 +32,7 @@ from meshc.target_paths import RUN_TIME_CODES, target_problems
 from meshc.types import Kind, LogicalType, UnknownType, parse_type
 
 if TYPE_CHECKING:
+    from meshc.check_cache import RuleCache
     from meshc.rules.checks import CompiledContract
 
 _FORMATS = {
@@ -93,18 +94,21 @@ def _blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def collect_contract(
-    path: str | Path, *, compile_rules: bool = True
+    path: str | Path, *, compile_rules: bool = True, rules: RuleCache | None = None
 ) -> tuple[Contract | None, list[Diagnostic]]:
-    """Every problem in one file; the contract too when it could be built."""
+    """Every problem in one file; the contract too when it could be built. `rules`: where the
+    rules' findings may come from instead of a compile (what `meshc check` passes)."""
     try:
         data, locator = load_yaml_file(path)
     except ContractError as exc:
         return None, list(exc.diagnostics)
-    loaded = _load(data, locator, compile_rules=compile_rules)
+    loaded = _load(data, locator, compile_rules=compile_rules, rules=rules)
     return loaded.contract, loaded.diagnostics
 
 
-def _load(data: Any, locator: Locator, *, compile_rules: bool) -> _Loaded:
+def _load(
+    data: Any, locator: Locator, *, compile_rules: bool, rules: RuleCache | None = None
+) -> _Loaded:
     if not isinstance(data, dict):
         diagnostic = locator.diagnostic(
             "MC003",
@@ -133,7 +137,9 @@ def _load(data: Any, locator: Locator, *, compile_rules: bool) -> _Loaded:
     if contract is None and compile_rules:  # a bad field must not hide the rules' problems
         diagnostics.extend(partial_check.rule_problems(data, locator))
     compiled = None
-    if contract is not None and compile_rules and not problems:
+    if contract is not None and compile_rules and not problems and rules is not None:
+        diagnostics.extend(rules.facts(contract).diagnostics(contract))
+    elif contract is not None and compile_rules and not problems:
         from meshc.rules.compiler import compile_with_diagnostics
 
         compiled, rule_problems = compile_with_diagnostics(contract)
@@ -242,7 +248,7 @@ def _field(
                     "MC203", f"invalid pattern: {exc}", (*jpath, "pattern"), hint=exc.hint
                 )
             )
-    from meshc.rules.typecheck import bounds_reversed  # compared as the field's type
+    from meshc.rules.values import bounds_reversed  # compared as the field's type
 
     lo, hi = raw.get("min"), raw.get("max")
     if lo is not None and hi is not None and bounds_reversed(lo, hi, logical):

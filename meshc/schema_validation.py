@@ -15,8 +15,8 @@ the same verdict on every YAML file in the repository and on many mutated contra
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from meshc.diagnostics import Diagnostic, did_you_mean
@@ -24,7 +24,27 @@ from meshc.located_yaml import JsonPath, Locator
 
 
 def schema_text(name: str = "contract") -> str:
-    return resources.files("meshc").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+    try:
+        with open(_schema_file(name), encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:  # meshc imported from a zip file or the like: its loader knows
+        from importlib import resources
+
+        return resources.files("meshc").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+
+
+def has_schema(name: str) -> bool:
+    if os.path.isfile(_schema_file(name)):
+        return True
+    from importlib import resources
+
+    return resources.files("meshc").joinpath(f"schemas/{name}.schema.json").is_file()
+
+
+def _schema_file(name: str) -> str:
+    # a plain file next to this module in every install pip makes; importlib.resources (10 ms
+    # to import, a tenth of a pre-commit check of one contract) only for anything else
+    return os.path.join(os.path.dirname(__file__), "schemas", f"{name}.schema.json")
 
 
 @lru_cache(maxsize=4)
@@ -87,8 +107,9 @@ def validate(data: Any, locator: Locator, name: str = "contract") -> list[Diagno
     if is_valid_fast(data, name):
         return []
     out: list[Diagnostic] = []
-    for error in _validator(name).iter_errors(data):
-        out.extend(_translate(error, locator))
+    validator = _validator(name)
+    for error in validator.iter_errors(data):
+        out.extend(_translate(error, locator, validator))
     return _dedupe(out)
 
 
@@ -103,7 +124,8 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return unique
 
 
-def _translate(error: Any, loc: Locator) -> list[Diagnostic]:
+def _translate(error: Any, loc: Locator, root: Any) -> list[Diagnostic]:
+    """`root`: the validator of the whole schema, which a branch's `$ref`s resolve against."""
     jpath: JsonPath = tuple(error.absolute_path)
     where = _describe(jpath)
     validator = error.validator
@@ -149,7 +171,7 @@ def _translate(error: Any, loc: Locator) -> list[Diagnostic]:
     if validator == "anyOf" and jpath and jpath[-1] == "type":
         return [_unknown_type(error.instance, jpath, loc)]
     if validator == "oneOf" and isinstance(error.instance, dict):
-        return _one_of(error, jpath, loc)
+        return _one_of(error, jpath, loc, root)
     if validator == "type":
         expected = schema.get("type")
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
@@ -175,7 +197,7 @@ def _unknown_type(value: Any, jpath: JsonPath, loc: Locator) -> Diagnostic:
     )
 
 
-def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
+def _one_of(error: Any, jpath: JsonPath, loc: Locator, root: Any) -> list[Diagnostic]:
     """Pick the branch whose discriminator const (`type`, `kind`) matches; report its errors."""
     branches = error.schema["oneOf"]
     key = next((k for k, v in branches[0].get("properties", {}).items() if "const" in v), "type")
@@ -196,13 +218,12 @@ def _one_of(error: Any, jpath: JsonPath, loc: Locator) -> list[Diagnostic]:
                 hint=hint or f"expected one of: {', '.join(kinds)}",
             )
         ]
-    from jsonschema import Draft202012Validator
-
-    sub = Draft202012Validator(kinds[kind])
+    # evolved from the whole schema's validator: a branch alone cannot resolve `#/$defs/...`
+    sub = root.evolve(schema=kinds[kind])
     out: list[Diagnostic] = []
     for sub_error in sub.iter_errors(error.instance):
         sub_error.path.extendleft(reversed(jpath))  # make absolute_path correct
-        out.extend(_translate(sub_error, loc))
+        out.extend(_translate(sub_error, loc, root))
     return out
 
 

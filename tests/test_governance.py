@@ -95,3 +95,28 @@ def test_money_policy_injects_missing_rules_at_run_time(mesh_copy: Path) -> None
     reasons = [x["rule_id"] for x in quarantined[0]["_meshc_reasons"]]
     assert reasons == ["money_is_non_negative:order_amount"]
     assert {r["id"] for r in result.report["rules"]} >= {"money_is_non_negative:order_amount"}
+
+
+def _policy_kinds() -> list[str]:
+    schema = json.loads((ROOT / "schemas" / "mesh.schema.json").read_text())
+    return [b["properties"]["kind"]["const"] for b in schema["$defs"]["policy"]["oneOf"]]
+
+
+@pytest.mark.parametrize("kind", _policy_kinds())
+@pytest.mark.parametrize("extra", ["", ", severity: sometimes"])
+def test_a_malformed_policy_of_every_kind_is_a_located_finding(
+    tmp_path: Path, kind: str, extra: str
+) -> None:
+    """A policy's keys are checked against its kind's branch of the schema, whose references
+    (`#/$defs/...`) point into the whole schema: they must resolve there, not crash."""
+    mesh = tmp_path / "mesh.yaml"
+    mesh.write_text(
+        'mesh: {name: m, version: "1.0.0"}\ndomains:\n  d: {owner: d@example.com, contracts: c}\n'
+        f"governance:\n  policies:\n    - {{id: p, kind: {kind}{extra}}}\n"
+    )
+    from meshc.governance import load_mesh
+
+    project, problems = load_mesh(mesh)
+    assert project is None
+    assert problems and {d.code for d in problems} <= {"MC102", "MC103", "MC105"}
+    assert all(d.path == str(mesh) and d.line == 6 for d in problems), problems

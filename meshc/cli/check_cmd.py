@@ -28,11 +28,24 @@ def register(app: typer.Typer) -> None:
         base: str = typer.Option(
             None, "--base", help="Git ref to compare against for breaking changes."
         ),
+        no_cache: bool = typer.Option(
+            False,
+            "--no-cache",
+            help="Compile every rule again instead of reusing .meshc_cache/ "
+            "(also MESHC_NO_CACHE=1; MESHC_CACHE_DIR moves it).",
+        ),
     ) -> None:
         """Validate contracts: JSON Schema, rule compilation, governance and breaking changes.
 
         Exit 0 when clean, 1 when there are findings, 2 on usage errors."""
         # A plain `meshc check ...` line never gets here: meshc.cli.check_fast parses it and
         # runs the same `execute` without typer (the pre-commit hook's start-up time).
-        args = CheckArgs(paths=tuple(paths or ()), fmt=fmt, strict=strict, mesh=mesh, base=base)
+        args = CheckArgs(
+            paths=tuple(paths or ()),
+            fmt=fmt,
+            strict=strict,
+            mesh=mesh,
+            base=base,
+            no_cache=no_cache,
+        )
         raise typer.Exit(execute(args))

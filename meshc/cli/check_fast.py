@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from meshc.checking import CheckResult
 
 VALUED = {"--format": "fmt", "-f": "fmt", "--mesh": "mesh", "--base": "base"}
-FLAGS = {"--strict": "strict"}
+FLAGS = {"--strict": "strict", "--no-cache": "no_cache"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class CheckArgs:
     strict: bool = False
     mesh: Path | None = None
     base: str | None = None
+    no_cache: bool = False
 
 
 def run(argv: list[str]) -> int | None:
@@ -96,14 +97,21 @@ def _args(paths: list[str], seen: dict[str, object]) -> CheckArgs | None:
         strict=bool(seen.get("strict", False)),
         mesh=Path(str(mesh)) if mesh is not None else None,
         base=str(base) if base is not None else None,
+        no_cache=bool(seen.get("no_cache", False)),
     )
 
 
 def execute(args: CheckArgs) -> int:
     """Check the contracts, print the findings in the chosen format; the exit code."""
+    from meshc.check_cache import RuleCache
     from meshc.checking import run_check
 
-    result = run_check(list(args.paths) or ["contracts"], mesh_path=args.mesh, base_ref=args.base)
+    result = run_check(
+        list(args.paths) or ["contracts"],
+        mesh_path=args.mesh,
+        base_ref=args.base,
+        rules=RuleCache.for_check(enabled=not args.no_cache),
+    )
     _emit(result, args.fmt)
     failing = result.errors or (args.strict and result.warnings)
     return 1 if failing else 0

@@ -5,64 +5,38 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshc.contract import Contract, Field
 from meshc.diagnostics import Diagnostic, Severity, did_you_mean
 from meshc.located_yaml import JsonPath
 from meshc.mesh.project import MeshProject
-from meshc.rules import checks as ck
-from meshc.rules import expr as ir
-from meshc.types import INTEGER, Kind
+from meshc.types import Kind
+
+if TYPE_CHECKING:
+    from meshc.check_cache import RuleFacts
 
 Policy = dict[str, Any]
 
 
-def check_policies(contract: Contract, mesh: MeshProject | None) -> list[Diagnostic]:
-    """Every policy violation of one contract (static checks only)."""
+def check_policies(
+    contract: Contract,
+    mesh: MeshProject | None,
+    *,
+    rule_facts: Callable[[Contract], RuleFacts] | None = None,
+) -> list[Diagnostic]:
+    """Every policy violation of one contract (static checks only). `rule_facts`: what compiling
+    the contract's rules found, when the caller keeps it (`meshc check`: its cache of compiles,
+    meshc/check_cache.py); otherwise the rules are compiled when a policy needs them."""
     if mesh is None:
         return []
     out: list[Diagnostic] = []
     for policy in mesh.policies:
-        check = _CHECKS.get(policy["kind"])
-        if check is not None:
+        if policy["kind"] == "money_non_negative":
+            out.extend(_money(contract, policy, rule_facts))
+        elif (check := _CHECKS.get(policy["kind"])) is not None:
             out.extend(check(contract, policy, mesh))
     return out
-
-
-def injected_checks(
-    contract: Contract, mesh: MeshProject | None, *, compiled: ck.CompiledContract | None = None
-) -> tuple[ck.RowCheck, ...]:
-    """Row checks that policies add at run time, reported under `<policy id>:<field>`.
-    `compiled`: the contract's compiled rules when the caller has them (not compiled again)."""
-    if mesh is None:
-        return ()
-    out: list[ck.RowCheck] = []
-    money = [p for p in mesh.policies if p["kind"] == "money_non_negative"]
-    covered = _non_negative_rules(contract, compiled) if money else set()
-    for policy in money:
-        for f in _money_fields(contract, policy):
-            if f.name in covered or _has_min_zero(f):
-                continue  # the contract already enforces it; a second reason would be noise
-            col = ir.Col(f.name, f.type)
-            out.append(
-                ck.SqlRule(
-                    id=f"{policy['id']}:{f.name}",
-                    severity=policy.get("severity", "error"),
-                    rule=f"{f.name} >= 0",
-                    origin=_origin(contract, f.jpath),
-                    description=policy.get("description")
-                    or f"policy {policy['id']}: {f.name} >= 0",
-                    expr=ir.Compare(">=", col, ir.Lit(0, INTEGER)),
-                    sql=f"{f.name} >= 0",
-                )
-            )
-    return tuple(out)
-
-
-def _origin(contract: Contract, jpath: JsonPath) -> ck.Origin:
-    line, col = contract.locator.value(jpath) if contract.locator else (0, 0)
-    return ck.Origin(contract.path, line, col)
 
 
 def _diag(
@@ -175,19 +149,21 @@ def _pii(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diag
             )
 
 
-def _money_fields(contract: Contract, policy: Policy) -> list[Field]:
+def money_fields(contract: Contract, policy: Policy) -> list[Field]:
     pattern = policy["field_pattern"]
     return [f for f in contract.fields if f.type.is_numeric and re.search(pattern, f.name)]
 
 
-def _has_min_zero(f: Field) -> bool:
+def has_min_zero(f: Field) -> bool:
     return isinstance(f.min, (int, float)) and not isinstance(f.min, bool) and f.min >= 0
 
 
-def _money(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diagnostic]:
-    ruled = _non_negative_rules(contract)
-    for f in _money_fields(contract, policy):
-        if not _has_min_zero(f) and f.name not in ruled:
+def _money(
+    contract: Contract, policy: Policy, rule_facts: Callable[[Contract], RuleFacts] | None
+) -> Iterator[Diagnostic]:
+    ruled = _non_negative(contract, rule_facts)
+    for f in money_fields(contract, policy):
+        if not has_min_zero(f) and f.name not in ruled:
             yield _diag(
                 contract,
                 policy,
@@ -198,45 +174,19 @@ def _money(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Di
             )
 
 
-def _non_negative_rules(
-    contract: Contract, compiled: ck.CompiledContract | None = None
-) -> set[str]:
-    """Fields that a row rule bounds at >= 0 (or > 0) on its own, as `x >= 0` or `x > 0`."""
-    if compiled is None:
-        from meshc.rules.compiler import compile_contract
+def _non_negative(
+    contract: Contract, rule_facts: Callable[[Contract], RuleFacts] | None
+) -> frozenset[str]:
+    """The fields a row rule bounds at >= 0; none when the rules cannot be compiled (a defect
+    in meshc while compiling is reported once, by the check of the file itself)."""
+    if rule_facts is None:
+        from meshc.governance.money import non_negative_rules
 
-        try:
-            compiled = compile_contract(contract)
-        except Exception:  # an uncompilable contract is reported by the compiler already
-            return set()
-    names = set()
-    for check in compiled.row_checks:
-        if isinstance(check, ck.SqlRule):
-            names |= _bounded_columns(check.expr)
-    return names
-
-
-def _bounded_columns(expr: ir.Expr) -> set[str]:
-    if isinstance(expr, ir.And):
-        return _bounded_columns(expr.left) | _bounded_columns(expr.right)
-    if (
-        isinstance(expr, ir.Compare)
-        and isinstance(expr.left, ir.Col)
-        and isinstance(expr.right, ir.Lit)
-    ):
-        value = expr.right.value
-        if isinstance(value, (int, float)) and expr.op in (">=", ">") and value >= 0:
-            return {expr.left.name}
-    if (
-        isinstance(expr, ir.Between)
-        and isinstance(expr.operand, ir.Col)
-        and isinstance(expr.low, ir.Lit)
-        and isinstance(expr.low.value, (int, float))
-        and expr.low.value >= 0
-        and not expr.negated
-    ):
-        return {expr.operand.name}
-    return set()
+        return non_negative_rules(contract)
+    try:
+        return rule_facts(contract).non_negative
+    except Exception:
+        return frozenset()
 
 
 def _utc(contract: Contract, policy: Policy, mesh: MeshProject) -> Iterator[Diagnostic]:
@@ -263,6 +213,5 @@ _CHECKS: dict[str, Callable[[Contract, Policy, MeshProject], Iterator[Diagnostic
     "owner_required": _owner,
     "domain_declared": _domain,
     "pii_masked_outside_bronze": _pii,
-    "money_non_negative": _money,
     "timestamps_utc": _utc,
 }

@@ -57,7 +57,11 @@ def load_project(path: str | Path = "mesh.yaml") -> MeshProject:
     from meshc import schema_validation
 
     data, locator = load_yaml_file(path)
-    problems = schema_validation.validate(data, locator, name="mesh") if _has_schema() else []
+    problems = (
+        schema_validation.validate(data, locator, name="mesh")
+        if schema_validation.has_schema("mesh")
+        else []
+    )
     if problems:
         raise ContractError(problems)
     if not isinstance(data, dict):
@@ -78,9 +82,3 @@ def load_project(path: str | Path = "mesh.yaml") -> MeshProject:
         openlineage=data.get("openlineage"),
         spark=data.get("spark"),
     )
-
-
-def _has_schema() -> bool:
-    from importlib import resources
-
-    return resources.files("meshc").joinpath("schemas/mesh.schema.json").is_file()

@@ -10,6 +10,7 @@ from meshc.errors import ContractError
 from meshc.located_yaml import JsonPath
 from meshc.rules import checks as ck
 from meshc.rules import expr as ir
+from meshc.rules.problems import Problem, locate
 from meshc.rules.sql import RuleProblem, compile_sql, literal_for, rule_id_for
 from meshc.types import STRING
 
@@ -36,6 +37,13 @@ def compile_with_diagnostics(contract: Contract) -> tuple[ck.CompiledContract, l
 
 
 def _compile(contract: Contract) -> tuple[ck.CompiledContract, list[Diagnostic]]:
+    compiled, problems = compile_problems(contract)
+    return compiled, [locate(p, contract.path, contract.locator) for p in problems]
+
+
+def compile_problems(contract: Contract) -> tuple[ck.CompiledContract, list[Problem]]:
+    """Like compile_with_diagnostics, the problems not yet placed in the file: what a cache of
+    compiles keeps (meshc/check_cache.py), to be placed against the file as it is then."""
     builder = _Builder(contract)
     for f in contract.fields:
         builder.field_checks(f)
@@ -52,7 +60,7 @@ def _compile(contract: Contract) -> tuple[ck.CompiledContract, list[Diagnostic]]
         tuple(builder.dataset_checks),
         implicit_columns=tuple(builder.implicit),
     )
-    return compiled, builder.problems
+    return compiled, builder.found
 
 
 class _Builder:
@@ -61,7 +69,7 @@ class _Builder:
         self.columns = {f.name: f.type for f in contract.fields}
         self.row_checks: list[ck.RowCheck] = []
         self.dataset_checks: list[ck.DatasetCheck] = []
-        self.problems: list[Diagnostic] = []
+        self.found: list[Problem] = []
         self.id_paths: dict[str, list[JsonPath]] = {}
         self.implicit: list[str] = []
 
@@ -79,28 +87,7 @@ class _Builder:
         offset: int | None = None,
         severity: Severity = Severity.ERROR,
     ) -> None:
-        loc = self.contract.locator
-        if loc is None:
-            self.problems.append(
-                Diagnostic(code, message, self.contract.path, hint=hint, severity=severity)
-            )
-            return
-        d = loc.diagnostic(code, message, jpath, hint=hint, severity=severity)
-        if offset is not None and d.line and d.source_line is not None:
-            # Point into the rule text when it sits on one line (plain or quoted scalar).
-            start = d.col - 1
-            quoted = d.source_line[start : start + 1] in ("'", '"')
-            d = Diagnostic(
-                d.code,
-                d.message,
-                d.path,
-                d.line,
-                d.col + offset + int(quoted),
-                d.hint,
-                d.severity,
-                d.source_line,
-            )
-        self.problems.append(d)
+        self.found.append(Problem(code, message, jpath, hint, offset, severity))
 
     def add(self, check: ck.RowCheck, jpath: JsonPath) -> None:
         self.row_checks.append(check)

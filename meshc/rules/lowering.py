@@ -24,9 +24,9 @@ from meshc.rules.typecheck import (
     check_interval,
     common_type,
     comparable,
-    parse_temporal,
     typed_null,
 )
+from meshc.rules.values import parse_temporal
 from meshc.types import (
     BOOLEAN,
     FLOAT,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from meshc.rules import expr as ir
 from meshc.rules.problems import RuleProblem
+from meshc.rules.values import value_for
 from meshc.types import (
     BOOLEAN,
     FLOAT,
@@ -123,48 +123,12 @@ def cast_target(sql_type: str) -> LogicalType | None:
         return None
 
 
-def parse_temporal(text: str, target: LogicalType) -> Any:
-    try:
-        if target.kind is Kind.DATE:
-            return dt.date.fromisoformat(text.strip())
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise RuleProblem(
-            "MC306",
-            f"invalid {target} literal '{text}'",
-            hint="use ISO format: DATE '2024-01-31', TIMESTAMP '2024-01-31 12:00:00'",
-        ) from None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc)
-        return value if target.kind is Kind.TIMESTAMP_TZ else value.replace(tzinfo=None)
-    return value.replace(tzinfo=dt.timezone.utc) if target.kind is Kind.TIMESTAMP_TZ else value
-
-
 def literal_for(value: Any, ltype: LogicalType) -> ir.Lit:
     """A contract value (accepted_values, min, max) as a literal of a field's type."""
     if value is None:
         return ir.Lit(None, None)
-    kind = ltype.kind
-    if kind is Kind.STRING:
-        return ir.Lit(str(value), STRING)
-    if kind is Kind.BOOLEAN and isinstance(value, bool):
-        return ir.Lit(value, BOOLEAN)
-    if kind is Kind.INTEGER and isinstance(value, int) and not isinstance(value, bool):
-        return ir.Lit(value, INTEGER)
-    if kind is Kind.FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return ir.Lit(float(value), FLOAT)
-    if (
-        kind is Kind.DECIMAL
-        and isinstance(value, (int, float, str))
-        and not isinstance(value, bool)
-    ):
-        try:
-            return ir.Lit(Decimal(str(value)), ltype)
-        except ArithmeticError:
-            pass
-    if ltype.is_temporal and isinstance(value, str):
-        return ir.Lit(parse_temporal(value, ltype), ltype)
-    raise RuleProblem("MC208", f"{value!r} is not a valid {ltype} value")
+    plain = {Kind.STRING: STRING, Kind.BOOLEAN: BOOLEAN, Kind.INTEGER: INTEGER, Kind.FLOAT: FLOAT}
+    return ir.Lit(value_for(value, ltype), plain.get(ltype.kind, ltype))
 
 
 # -- bounds: what every engine can evaluate without an error ------------------------------------
@@ -213,13 +177,3 @@ def check_arity(function: str, count: int, offset: int | None) -> None:
             hint="split the rule into several rules",
             offset=offset,
         )
-
-
-def bounds_reversed(low: Any, high: Any, ltype: LogicalType) -> bool:
-    """min > max, compared as values of the field's type (100000 > 0.01 for a decimal, dates as
-    dates); bounds that are not valid values of the type are reported elsewhere (MC208)."""
-    try:
-        lo, hi = literal_for(low, ltype).value, literal_for(high, ltype).value
-        return lo is not None and hi is not None and bool(lo > hi)
-    except (RuleProblem, TypeError):
-        return False

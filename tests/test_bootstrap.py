@@ -359,3 +359,19 @@ def test_cli_bootstrap_json_summary(tmp_path: Path) -> None:
     # the registry is exactly what `meshc registry` generates for these contracts
     registry = run_meshc("registry", str(out), "--output", str(out / "registry.yaml"), "--check")
     assert registry.returncode == 0, registry.stderr
+
+
+def test_datasets_never_include_another_jobs_temporary_or_staging_files(tmp_path: Path) -> None:
+    """The folder-source rule of meshc/runner/sources.py: a name starting with `.` or `_`
+    anywhere below the dataset folder (Spark's `_temporary/`, `.staging/`) is not data."""
+    from meshc.bootstrap.infer import _folder_dataset
+    from meshc.bootstrap.profile import discover
+
+    orders = tmp_path / "landing" / "orders"
+    for name in ("part-0.csv", "sub/part-2.csv", "_temporary/0/part-1.csv", ".staging/x.csv"):
+        (orders / name).parent.mkdir(parents=True, exist_ok=True)
+        (orders / name).write_text("id\n1\n")
+    expected = [orders / "part-0.csv", orders / "sub" / "part-2.csv"]
+    (dataset,) = discover(tmp_path / "landing")
+    assert sorted(dataset.paths) == expected
+    assert sorted(_folder_dataset(orders, None).paths) == expected

@@ -7,6 +7,7 @@ The CSV and JSON oddities of single files live in the conformance corpus (`drift
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from meshc import DataProcessor
+from meshc.engines import sourcespec
 from meshc.errors import SourceError
 from tests.conftest import run_meshc
 
@@ -307,34 +309,58 @@ def test_empty_lines_before_the_first_row_of_a_file_without_header_are_no_rows(
 
 
 @pytest.mark.parametrize(
-    "text",
-    [b"id,n\nr1,1\ncaf\xe9,2\n", b"id,n,x\xe9\nr1,1,a\n"],  # Latin-1 bytes
-    ids=["in_a_row", "in_the_header"],
+    ("text", "line", "byte"),
+    [
+        (b"id,n\nr1,1\ncaf\xe9,2\n", 3, "e9"),  # Latin-1 bytes
+        (b"id,n,x\xe9\nr1,1,a\n", 1, "e9"),
+        (b"\xef\xbb\xbf\nid,n\nr1,1\ncaf\xc3\xa9,2\nr\xe9,3\n", 5, "e9"),  # after valid UTF-8
+        (b"id,n\nr1,1\nr2,\xe2\x82\n", 3, "e2"),  # a character cut short at the end
+    ],
+    ids=["in_a_row", "in_the_header", "after_bom_and_utf8", "truncated_at_the_end"],
 )
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_file_that_is_not_utf8_is_a_source_error(
-    engine: str, text: bytes, tmp_path: Path, request: pytest.FixtureRequest
+def test_a_file_that_is_not_utf8_is_a_source_error_naming_the_line(
+    engine: str, text: bytes, line: int, byte: str, tmp_path: Path
 ) -> None:
-    if engine == "polars" and text.startswith(b"id,n,x"):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="known gap: Polars reads a header that is not UTF-8 with U+FFFD in the "
-                "column name (its rows must be UTF-8)",
-                strict=True,
-            )
-        )
     source = tmp_path / "rows.csv"
     source.write_bytes(text)
-    with pytest.raises(SourceError):
+    message = rf"rows\.csv:{line}: the file is not UTF-8 text \(byte 0x{byte}\); re-encode it"
+    with pytest.raises(SourceError, match=message):
         _run(tmp_path, engine, source, extra="keep")
 
 
-@pytest.mark.spark
-def test_spark_names_the_line_of_a_byte_that_is_not_utf8(tmp_path: Path) -> None:
-    source = tmp_path / "rows.csv"
-    source.write_bytes(b"\xef\xbb\xbf\nid,n\nr1,1\ncaf\xc3\xa9,2\nr\xe9,3\n")
-    with pytest.raises(SourceError, match=r"rows\.csv:5: the file is not UTF-8 text \(byte 0xe9\)"):
-        _run(tmp_path, "spark", source)
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("rows.ndjson", b'{"id": "r1", "n": 1}\n\n{"id": "caf\xe9", "n": 2}\n', 3),
+        ("rows.json", b'\xef\xbb\xbf[{"id": "r1", "n": 1},\n {"id": "caf\xe9", "n": 2}]\n', 2),
+    ],
+    ids=["ndjson", "json_array_after_bom"],
+)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_json_file_that_is_not_utf8_is_a_source_error_naming_the_line(
+    engine: str, name: str, text: bytes, line: int, tmp_path: Path
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(text)
+    message = rf"{re.escape(name)}:{line}: the file is not UTF-8 text \(byte 0xe9\)"
+    with pytest.raises(SourceError, match=message):
+        _run(tmp_path, engine, source)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5])
+def test_utf8_characters_split_between_scan_blocks_are_text(
+    block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every block size below a character's length cuts some character (2, 3 and 4 bytes) in two
+    monkeypatch.setattr(sourcespec, "_BLOCK_BYTES", block)
+    good = tmp_path / "good.csv"
+    good.write_bytes("\ufeffid,n\nçé,1\n€,2\n\U0001d11e,3\n".encode())
+    assert sourcespec.check_csv(str(good), delimiter=",", header=True) == ("id", "n")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("id,n\n€,1\n".encode() + b"\xe2\x82,2\n")  # a cut € in a row
+    with pytest.raises(SourceError, match=r"bad\.csv:3: the file is not UTF-8 text \(byte 0xe2\)"):
+        sourcespec.check_csv(str(bad), delimiter=",", header=True)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -356,3 +382,63 @@ def test_a_short_row_after_a_long_one_is_named_by_its_line(tmp_path: Path) -> No
     source.write_bytes(f'id,n\n"{"x" * (3 << 20)}",1\nr2\n'.encode())
     with pytest.raises(SourceError, match=r"rows\.csv:3: the row has 1 field\(s\), the header 2"):
         _run(tmp_path, "polars", source)
+
+
+# -- a folder never reads another job's temporary or staging files ------------------------------
+# what a failed or running Spark/Hadoop job leaves in a folder next to its finished parts
+JOB_LEFTOVERS = {
+    "part-0.csv": "id,n\nr0,0\n",
+    "_temporary/0/part-1.csv": "id,n\nt1,1\n",
+    ".staging/x.csv": "id,n\ns1,1\n",
+    "sub/part-2.csv": "id,n\nr2,2\nr3,3\n",
+}
+
+
+def _job_folder(parent: Path, name: str) -> Path:
+    for relative, text in JOB_LEFTOVERS.items():
+        path = parent / name / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return parent / name
+
+
+@pytest.mark.parametrize("name", ["landing", "_landing", ".landing"])
+def test_a_folder_skips_files_under_hidden_folders_below_it(name: str, tmp_path: Path) -> None:
+    from meshc.runner.sources import resolve_source
+
+    folder = _job_folder(tmp_path, name)  # the folder named may itself start with '_' or '.'
+    expected = (str(folder / "part-0.csv"), str(folder / "sub" / "part-2.csv"))
+    assert resolve_source(str(folder)).paths == expected
+    assert resolve_source(str(folder / "**" / "*.csv")).paths == expected
+    # named on purpose, a hidden folder is read
+    assert resolve_source(str(folder / "_temporary")).paths == (
+        str(folder / "_temporary" / "0" / "part-1.csv"),
+    )
+    assert resolve_source(str(folder / ".staging" / "*.csv")).paths == (
+        str(folder / ".staging" / "x.csv"),
+    )
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_cli_run_on_a_folder_counts_and_records_only_the_files_it_reads(
+    engine: str, tmp_path: Path
+) -> None:
+    import json
+
+    folder = _job_folder(tmp_path, "landing")
+    contract = _contract(tmp_path)
+    contract.write_text(CONTRACT.replace("EXTRA", "drop") + "lineage: {enabled: true}\n", "utf-8")
+    done = run_meshc(
+        *("run", "-c", str(contract), "--source", str(folder), "-e", engine),
+        *("-o", str(tmp_path / "valid.csv"), "-q", str(tmp_path / "quarantine.csv")),
+        *("--root", str(tmp_path / "lake"), "--format", "json", "--quiet"),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"] == {"in": 3, "valid": 3, "quarantined": 0}
+    record = json.loads(Path(report["lineage"]["record_path"]).read_text(encoding="utf-8"))
+    read = [str(folder / "part-0.csv"), str(folder / "sub" / "part-2.csv")]
+    assert [i["name"] for i in record["inputs"]] == read
+    event = json.loads(Path(report["lineage"]["openlineage_event"]).read_text(encoding="utf-8"))
+    assert [i["name"] for i in event["inputs"]] == read

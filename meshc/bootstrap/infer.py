@@ -170,9 +170,9 @@ def _folder_dataset(folder: Path, fmt: str | None) -> profile.Dataset:
         from meshc.errors import SourceError
 
         raise SourceError(f"landing data not found: {folder}")
-    files = sorted(
-        f for f in folder.rglob("*") if f.is_file() and not f.name.startswith((".", "_"))
-    )
+    from meshc.runner.sources import hidden_below
+
+    files = sorted(f for f in folder.rglob("*") if f.is_file() and not hidden_below(folder, f))
     files = [f for f in files if fmt or profile.SUFFIX_FORMATS.get(f.suffix.lower())]
     if not files:
         from meshc.errors import SourceError

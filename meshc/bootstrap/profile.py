@@ -122,16 +122,16 @@ def discover(landing: Path, fmt: str | None = None) -> list[Dataset]:
     """Each file directly in `landing` is a dataset; so is each sub-folder (all its files)."""
     if landing.is_file():
         return [dataset_for(landing, [landing], fmt)]
+    from meshc.runner.sources import hidden_below  # the rule `meshc run` reads folders by
+
     found = []
     for entry in sorted(landing.iterdir()):
-        if entry.name.startswith((".", "_")):
+        if hidden_below(landing, entry):
             continue
         files = (
             [entry]
             if entry.is_file()
-            else sorted(
-                f for f in entry.rglob("*") if f.is_file() and not f.name.startswith((".", "_"))
-            )
+            else sorted(f for f in entry.rglob("*") if f.is_file() and not hidden_below(entry, f))
         )
         files = [f for f in files if (fmt or SUFFIX_FORMATS.get(f.suffix.lower()))]
         if files:

@@ -237,7 +237,8 @@ class Distributed(Engine[FrameT], Protocol[FrameT]):
     can read or write there."""
 
     def on_this_machine(self) -> bool:
-        """True when every worker runs on this machine (a local master)."""
+        """True when every worker runs on this machine (a local master). Answered without
+        starting a session or contacting a cluster: meshc asks it to refuse a run early."""
         ...
 
 

@@ -8,14 +8,14 @@ and for JSON takes its rows from here. The rules, once:
 CSV (RFC 4180: `"` quotes, `""` escapes a quote inside quotes, quoted fields may span lines)
   - an empty line is not a row: skipped, never counted; LF and CRLF are both line endings, also
     mixed in one file;
-  - a row with more or fewer fields than the header, a quote that is never closed, text after a
-    closing quote, a header name that is empty or repeated, CR-only line endings, a line ending in
-    CR alone (outside quotes) in a file that uses LF or CRLF, an empty file: `SourceError` naming
-    the file and the line, nothing written;
+  - bytes that are not UTF-8 (a UTF-8 BOM is fine), a row with more or fewer fields than the
+    header, a quote that is never closed, text after a closing quote, a header name that is empty
+    or repeated, CR-only line endings, a line ending in CR alone (outside quotes) in a file that
+    uses LF or CRLF, an empty file: `SourceError` naming the file and the line, nothing written;
   - header names are taken exactly as written (` name` is not `name`).
 JSON / NDJSON
-  - an array of objects, or one object per line (blank lines skipped); anything else is a
-    `SourceError` naming the file and line (or array index);
+  - an array of objects, or one object per line (blank lines skipped); anything else, or bytes
+    that are not UTF-8, is a `SourceError` naming the file and line (or array index);
   - every value becomes text: a string its content, a number its exact source text (`1.50`),
     `true`/`false`, an object or array its compact JSON text (numbers kept as written); `null`
     and an absent key are NULL.
@@ -29,6 +29,7 @@ Every file
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import functools
@@ -37,7 +38,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -59,11 +60,12 @@ def check_csv(
     """The header names (empty without a header) of a CSV file meshc can read; raise
     SourceError for a file that breaks the rules in this module's docstring."""
     _check_line_endings(path)
+    suspect = _byte_facts(path, delimiter).suspect  # before anything decodes the text
     first = _first_record(path, delimiter)
     if header:
         _check_names(path, first)
         _check_required(path, first, required)
-    _check_rows(path, delimiter, header, len(first))
+    _check_rows(path, delimiter, header, len(first), suspect)
     return tuple(first) if header else ()
 
 
@@ -108,40 +110,127 @@ def _check_required(path: str, present: Sequence[str], required: Sequence[str]) 
     )
 
 
-def _check_rows(path: str, delimiter: str, header: bool, width: int) -> None:
-    """Fast scans (Arrow's C++ parser, nothing converted or kept; a byte search for what Arrow
+def _check_rows(path: str, delimiter: str, header: bool, width: int, suspect: bool) -> None:
+    """Fast scans (Arrow's C++ parser, nothing converted or kept; `_Suspects` for what Arrow
     lets through); only when one objects does the slow scan run, to decide and name the line
     (Arrow counts rows, not lines)."""
     try:
         _count_rows(path, delimiter, header, skip_empty_lines=True)
-        suspect = _has_suspect_bytes(path, delimiter)
     except (pa.ArrowException, OSError):
         suspect = True
     if suspect:
         _locate_bad_row(path, delimiter, width)
 
 
-def _has_suspect_bytes(path: str, delimiter: str) -> bool:
-    """Whether the file holds a CR not followed by LF, or a quote followed by a character that
+@dataclasses.dataclass(frozen=True)
+class _ByteFacts:
+    """What one pass over a CSV file's bytes finds, for the check and for the engines' readers."""
+
+    suspect: bool  # what Arrow lets through: see _Suspects
+    lf: int
+    crlf: int
+    cr: int
+    quoted: bool  # any `"` byte
+    lines: int  # LF-terminated, plus an unterminated last one
+    empty: int  # lines with nothing in them but CR, a leading one (after a BOM) included
+    leading_empty: bool  # the file starts with a line ending (after a UTF-8 BOM if any)
+
+
+def _byte_facts(path: str, delimiter: str) -> _ByteFacts:
+    """The facts of a file that is UTF-8 text; SourceError naming the line otherwise (engines'
+    readers replace such bytes with U+FFFD, or fail without naming the line)."""
+    stat = os.stat(path)  # the check's pass is reused by the engine for an unchanged file
+    return _byte_facts_of(path, stat.st_mtime_ns, stat.st_size, delimiter)
+
+
+@functools.lru_cache(maxsize=64)
+def _byte_facts_of(path: str, _mtime: int, _size: int, delimiter: str) -> _ByteFacts:
+    with open(path, "rb") as handle:
+        bom = len(codecs.BOM_UTF8) if handle.read(3) == codecs.BOM_UTF8 else 0
+        handle.seek(bom)
+        utf8, suspects, counts = _Utf8Check(path, bom), _Suspects(delimiter), _LineCounts()
+        while chunk := handle.read(_BLOCK_BYTES):  # one read of the file for every fact
+            utf8.feed(chunk)
+            suspects.feed(chunk)
+            counts.feed(chunk)
+    utf8.end()
+    return counts.facts(suspects.end())
+
+
+class _Utf8Check:
+    """Fed a file's blocks in order, raises SourceError at the first byte that is not UTF-8.
+    A character may be split between two blocks (the decoder keeps its first bytes); blocks of
+    ASCII (most files) are not decoded."""
+
+    def __init__(self, path: str, offset: int) -> None:
+        self._path = path
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._offset = offset  # of the next block in the file
+
+    def feed(self, block: bytes) -> None:
+        pending = self._decoder.getstate()[0]
+        try:
+            if pending or not block.isascii():
+                self._decoder.decode(block)
+        except UnicodeDecodeError as exc:  # exc.object is pending + block
+            self._fail(self._offset - len(pending) + exc.start, exc.object[exc.start])
+        self._offset += len(block)
+
+    def end(self) -> None:
+        pending = self._decoder.getstate()[0]
+        try:
+            self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:  # the file ends inside a character
+            self._fail(self._offset - len(pending) + exc.start, exc.object[exc.start])
+
+    def _fail(self, offset: int, byte: int) -> NoReturn:
+        _not_utf8(self._path, _line_at(self._path, offset), byte)
+
+
+def _not_utf8(path: str, line: int, byte: int) -> NoReturn:
+    raise SourceError(
+        f"{path}:{line}: the file is not UTF-8 text (byte 0x{byte:02x}); re-encode it as UTF-8 "
+        "(nothing was written)"
+    ) from None
+
+
+def _line_at(path: str, offset: int) -> int:
+    """The 1-based line holding byte `offset` (a second read, on the error path only)."""
+    lines = 1
+    with open(path, "rb") as handle:
+        while offset > 0 and (block := handle.read(min(_BLOCK_BYTES, offset))):
+            lines += block.count(b"\n")
+            offset -= len(block)
+    return lines
+
+
+class _Suspects:
+    """Whether the bytes hold a CR not followed by LF, or a quote followed by a character that
     neither ends a field nor doubles the quote, where the quote does not open a field: Arrow
     reads a bare CR as a line break and `"y"z` as `yz`, other engines do not. Quoted text (a
     CR or `""` inside quotes) also matches: the slow scan tells them apart."""
-    sep = re.escape(delimiter.encode())
-    # Two patterns that each start with a literal byte, so `re` skips ahead to that byte: one
-    # alternation starting with a lookbehind is tried at every position (~50x slower).
-    patterns = (
-        re.compile(rb"\r(?!\n)"),
-        re.compile(rb'"(?<![' + sep + rb'\r\n]")(?=[^' + sep + rb'"\r\n])'),
-    )
-    carry = b""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_BLOCK_BYTES):
-            buffer = carry + chunk
-            # the last byte is judged with the next chunk, where its neighbour is known
-            if any(_found_before(p, buffer, len(buffer) - 1) for p in patterns):
-                return True
-            carry = buffer[-1:]
-    return any(p.search(carry) for p in patterns)
+
+    def __init__(self, delimiter: str) -> None:
+        sep = re.escape(delimiter.encode())
+        # Two patterns that each start with a literal byte, so `re` skips ahead to that byte:
+        # one alternation starting with a lookbehind is tried at every position (~50x slower).
+        self._patterns = (
+            re.compile(rb"\r(?!\n)"),
+            re.compile(rb'"(?<![' + sep + rb'\r\n]")(?=[^' + sep + rb'"\r\n])'),
+        )
+        self._carry = b""
+        self._found = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._found:
+            return
+        buffer = self._carry + chunk
+        # the last byte is judged with the next chunk, where its neighbour is known
+        self._found = any(_found_before(p, buffer, len(buffer) - 1) for p in self._patterns)
+        self._carry = buffer[-1:]
+
+    def end(self) -> bool:
+        return self._found or any(p.search(self._carry) for p in self._patterns)
 
 
 def _found_before(pattern: re.Pattern[bytes], buffer: bytes, end: int) -> bool:
@@ -150,68 +239,36 @@ def _found_before(pattern: re.Pattern[bytes], buffer: bytes, end: int) -> bool:
     return found is not None and found.start() < end
 
 
-def mixes_line_endings(path: str) -> bool:
-    """Whether a checked CSV file ends some lines in CRLF and others in LF (a CRLF inside a
-    quoted value counts too): for an engine whose reader takes one line ending from the first
-    line and keeps the other's CR in the values."""
-    facts = _line_facts(path)
-    return 0 < facts.crlf < facts.lf
+class _LineCounts:
+    """Line endings, empty lines and quotes, counted block by block (whole-block byte counts
+    and searches, no copy of a block unless needed)."""
 
+    def __init__(self) -> None:
+        self.lf = self.crlf = self.cr = self.empty = 0
+        self.quoted = False
+        self._head = b""  # the first two bytes
+        self._last = b"\n"  # as if a line ended before the file: an empty first line is empty
+        self._carry = b""  # the previous block's last byte: a CRLF may be split between two
 
-def has_quoted_line_breaks(path: str, *, delimiter: str, header: bool) -> bool:
-    """Whether a checked CSV file holds a quoted value with a line break (LF, CRLF or CR) in it:
-    for an engine that reads such a file whole (Spark's multiLine reads it as one task) and
-    every other file split in parallel, one line a row. True when unsure."""
-    facts = _line_facts(path)
-    if not facts.quoted:
-        return False
-    if facts.cr > facts.crlf:  # the check refuses a bare CR outside quotes: this one is inside
-        return True
-    try:  # the check's Arrow parse (cached): a row that spans lines makes fewer rows than lines
-        records = _count_rows(path, delimiter, header, skip_empty_lines=True) + header
-    except (pa.ArrowException, OSError):
-        return True
-    return records != facts.lines - facts.empty
+    def feed(self, chunk: bytes) -> None:
+        self._head = (self._head + chunk[:2])[:2]
+        self.lf += chunk.count(b"\n")
+        block_cr = chunk.count(b"\r") if b"\r" in chunk else 0  # `in` is a fast memchr
+        self.cr += block_cr
+        self.crlf += (chunk.count(b"\r\n") if block_cr else 0) + (
+            self._carry == b"\r" and chunk.startswith(b"\n")
+        )
+        self.quoted = self.quoted or b'"' in chunk
+        self.empty += _empty_lines(self._last, chunk, block_cr > 0)
+        self._last = chunk[-2:].rstrip(b"\r")[-1:] or self._last
+        self._carry = chunk[-1:]
 
-
-@dataclasses.dataclass(frozen=True)
-class _LineFacts:
-    """Byte counts of a CSV file, in one pass shared by the scans that need them."""
-
-    lf: int
-    crlf: int
-    cr: int
-    quoted: bool  # any `"` byte
-    lines: int  # LF-terminated, plus an unterminated last one
-    empty: int  # lines with nothing in them but CR, a leading one (after a BOM) included
-
-
-def _line_facts(path: str) -> _LineFacts:
-    stat = os.stat(path)
-    return _line_facts_of(path, stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=64)
-def _line_facts_of(path: str, _mtime: int, _size: int) -> _LineFacts:
-    lf = crlf = cr = empty = 0
-    quoted = False
-    last = b"\n"  # as if a line ended before the file: an empty first line counts as empty
-    carry = b""  # the previous block's last byte: a CRLF may be split between two blocks
-    with open(path, "rb") as handle:
-        chunk = handle.read(_BLOCK_BYTES).removeprefix(b"\xef\xbb\xbf")
-        while chunk:  # whole-block byte counts and searches, no copy of a block unless needed
-            lf += chunk.count(b"\n")
-            block_cr = chunk.count(b"\r")
-            cr += block_cr
-            crlf += (chunk.count(b"\r\n") if block_cr else 0) + (
-                carry == b"\r" and chunk.startswith(b"\n")
-            )
-            quoted = quoted or b'"' in chunk
-            empty += _empty_lines(last, chunk, block_cr > 0)
-            last = chunk[-2:].rstrip(b"\r")[-1:] or last
-            carry = chunk[-1:]
-            chunk = handle.read(_BLOCK_BYTES)
-    return _LineFacts(lf, crlf, cr, quoted, lf + (last != b"\n"), empty)
+    def facts(self, suspect: bool) -> _ByteFacts:
+        lines = self.lf + (self._last != b"\n")
+        leading = self._head.startswith((b"\n", b"\r\n"))
+        return _ByteFacts(
+            suspect, self.lf, self.crlf, self.cr, self.quoted, lines, self.empty, leading
+        )
 
 
 def _empty_lines(last: bytes, chunk: bytes, has_cr: bool) -> int:
@@ -232,32 +289,40 @@ def _doubled_lf(buffer: bytes) -> int:
     return found
 
 
-def has_empty_lines(path: str, *, delimiter: str, header: bool) -> bool:
-    """Whether a checked CSV file holds an empty line (for a reader that makes rows of them)."""
-    leading, maybe = _empty_line_bytes(path)
-    if leading:  # the header is the first line that is not empty (not parsable as rows)
+def mixes_line_endings(path: str, *, delimiter: str) -> bool:
+    """Whether a checked CSV file ends some lines in CRLF and others in LF (a CRLF inside a
+    quoted value counts too): for an engine whose reader takes one line ending from the first
+    line and keeps the other's CR in the values."""
+    facts = _byte_facts(path, delimiter)
+    return 0 < facts.crlf < facts.lf
+
+
+def has_quoted_line_breaks(path: str, *, delimiter: str, header: bool) -> bool:
+    """Whether a checked CSV file holds a quoted value with a line break (LF, CRLF or CR) in it:
+    for an engine that reads such a file whole (Spark's multiLine reads it as one task) and
+    every other file split in parallel, one line a row. True when unsure."""
+    facts = _byte_facts(path, delimiter)
+    if not facts.quoted:
+        return False
+    if facts.cr > facts.crlf:  # the check refuses a bare CR outside quotes: this one is inside
         return True
-    if not maybe:  # a byte search instead of a second parse
+    try:  # the check's Arrow parse (cached): a row that spans lines makes fewer rows than lines
+        records = _count_rows(path, delimiter, header, skip_empty_lines=True) + header
+    except (pa.ArrowException, OSError):
+        return True
+    return records != facts.lines - facts.empty
+
+
+def has_empty_lines(path: str, *, delimiter: str, header: bool) -> bool:
+    """Whether a checked CSV file holds an empty line (for a reader that makes rows of them).
+    An empty line the byte counts see may sit inside a quoted value: then only parsing tells."""
+    facts = _byte_facts(path, delimiter)
+    if facts.leading_empty:  # the header is the first line that is not empty (not parsable)
+        return True
+    if not facts.empty:
         return False
     kept = _count_rows(path, delimiter, header, skip_empty_lines=False)
     return kept != _count_rows(path, delimiter, header, skip_empty_lines=True)
-
-
-def _empty_line_bytes(path: str) -> tuple[bool, bool]:
-    """(the file starts with a line ending, after a UTF-8 BOM if any; an LF follows an LF or a
-    CRLF somewhere). Such a pair may sit inside a quoted value: then only parsing tells."""
-    carry = b""
-    with open(path, "rb") as handle:
-        head = handle.read(5).removeprefix(b"\xef\xbb\xbf")
-        if head.startswith((b"\n", b"\r\n")):
-            return True, True
-        handle.seek(0)
-        while chunk := handle.read(_BLOCK_BYTES):
-            buffer = carry + chunk
-            if b"\n\n" in buffer or b"\n\r\n" in buffer:
-                return False, True
-            carry = buffer[-2:]  # a pair split between two chunks
-    return False, False
 
 
 def _count_rows(path: str, delimiter: str, header: bool, *, skip_empty_lines: bool) -> int:
@@ -395,7 +460,7 @@ def read_json_table(path: str) -> pa.Table:
 
 
 def _json_records(path: str) -> Iterator[dict[str, Any]]:
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = _utf8_text(path)
     if text.lstrip().startswith("["):
         data = _loads(path, text, 1)
         for index, record in enumerate(data):
@@ -412,6 +477,15 @@ def _json_records(path: str) -> Iterator[dict[str, Any]]:
                     "objects or one object per line)"
                 )
             yield record
+
+
+def _utf8_text(path: str) -> str:
+    """The whole file as text (a UTF-8 BOM dropped); SourceError naming the line otherwise."""
+    data = Path(path).read_bytes().removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _not_utf8(path, data.count(b"\n", 0, exc.start) + 1, data[exc.start])
 
 
 def _loads(path: str, text: str, first_line: int) -> Any:

@@ -7,6 +7,7 @@ active one, is used as it is.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,9 +26,27 @@ class SparkSettings:
     def is_connect(self) -> bool:
         return (self.master or "").startswith("sc://")
 
+    @property
+    def on_this_machine(self) -> bool:
+        """Whether a session built from these settings would run every executor on this machine,
+        decided without building one. `spark.master` / `spark.remote` in `conf` and SPARK_REMOTE
+        in the environment also say where pyspark's builder goes, so each must be local too."""
+        named = (self.conf.get("spark.master"), self.conf.get("spark.remote"))
+        places = [self.master or DEFAULT_MASTER, *named, os.environ.get("SPARK_REMOTE")]
+        return all(runs_on_this_machine(p) for p in places if p)
+
     def over(self, base: SparkSettings) -> SparkSettings:
         """These settings where given, `base` for the rest (a CLI flag over mesh.yaml)."""
         return SparkSettings(self.master or base.master, {**base.conf, **self.conf})
+
+
+def runs_on_this_machine(master: str) -> bool:
+    """Whether a session on `master` has all its executors on this machine, so they can read and
+    write its temporary folder: `local`, `local[N]`, `local[*]`, `local[N,F]`, and
+    `local-cluster[N,C,M]` (Spark's test cluster: executors in separate JVMs, on this machine).
+    Anything else is a cluster: `spark://`, `yarn`, `k8s://`, and `sc://` (Spark Connect: the
+    server's executors, wherever the server runs)."""
+    return master == "local" or master.startswith(("local[", "local-cluster["))
 
 
 _CONFIGURED = SparkSettings()

@@ -3,9 +3,15 @@ FileSystem, so that local paths (`resolve_source`) and objects in a bucket
 (meshc.storage.objects) can never resolve differently:
 
     a file     itself, whatever its suffix
-    a folder   every file below it whose name does not start with '.' or '_' (_SUCCESS, .crc)
+    a folder   every file below it, except below a hidden name (one starting with '.' or '_'):
+               no _SUCCESS or .crc file, nothing under _temporary/ or .staging/ (another job's
+               unfinished files), as pyarrow datasets and Spark skip them; the folder named (and
+               the path above it) may be hidden
     a glob     glob.glob's rules (recursive=True): `*`, `?` and `[...]` within one name, `**`
-               across folders; a name starting with '.' only where the pattern's name does too
+               across folders; a hidden name is matched only by a pattern's name starting with
+               the same character (glob.glob's rule for '.', applied to '_' too, so that
+               `landing/**/*.csv` reads what the folder `landing` reads, and
+               `landing/_staging/*.csv` what it names)
     format     `fmt`, else the one format the files' suffixes name; of a folder or a glob, only
                the files of that format are read
 
@@ -106,7 +112,7 @@ def _file_or_folder(
     files = [
         info.path
         for info in _listing(filesystem, path, recursive=True)
-        if info.type == FileType.File and not _name(info.path).startswith((".", "_"))
+        if info.type == FileType.File and not any(map(_hidden, _below(path, info.path)))
     ]
     if not files:
         raise SourceError(f"no files in {shown}")
@@ -152,7 +158,7 @@ def _expand(filesystem: FileSystem, folder: str, parts: list[str]) -> Iterator[s
     head, rest = parts[first], parts[first + 1 :]
     if head == "**":
         for info in _listing(filesystem, here, recursive=True):
-            names = info.path[len(here) :].lstrip("/").split("/")
+            names = _below(here, info.path)
             if info.type == FileType.File and _glob_match(names, parts[first:]):
                 yield info.path
         return
@@ -167,23 +173,35 @@ def _expand(filesystem: FileSystem, folder: str, parts: list[str]) -> Iterator[s
 
 def _glob_match(names: list[str], pattern: list[str]) -> bool:
     """Whether the path `names` matches `pattern` name by name: `**` spans any number of names
-    (none starting with '.', as glob.glob's recursive wildcard), the others match one name."""
+    (none hidden, as glob.glob's recursive wildcard skips '.' names), the others match one name."""
     if not pattern:
         return not names
     head, rest = pattern[0], pattern[1:]
     if head == "**":
         if _glob_match(names, rest):
             return True
-        return bool(names) and not names[0].startswith(".") and _glob_match(names[1:], pattern)
+        return bool(names) and not _hidden(names[0]) and _glob_match(names[1:], pattern)
     return bool(names) and _name_matches(names[0], head) and _glob_match(names[1:], rest)
 
 
 def _name_matches(name: str, pattern: str) -> bool:
-    """glob.glob's rule for one name: a wildcard skips names starting with '.' unless the
-    pattern's name starts with '.' too."""
-    if name.startswith(".") and not pattern.startswith("."):
+    """glob.glob's rule for one name, with '_' hidden as '.' is: a wildcard skips a hidden name
+    unless the pattern's name starts with the same character."""
+    if _hidden(name) and not pattern.startswith(name[0]):
         return False
     return fnmatch.fnmatchcase(name, pattern)
+
+
+def hidden_below(folder: Path, path: Path) -> bool:
+    """Whether a file of a local folder is one no folder source reads (see `_hidden`): what
+    `meshc bootstrap` profiles follows the same rule as what `meshc run` reads."""
+    return any(_hidden(name) for name in path.relative_to(folder).parts)
+
+
+def _hidden(name: str) -> bool:
+    """A name no folder or wildcard reads: a job's markers and checksums (_SUCCESS, .crc) and
+    its unfinished files (_temporary/, .staging/), the names pyarrow datasets and Spark skip."""
+    return name.startswith((".", "_"))
 
 
 # -- filesystem -------------------------------------------------------------------------------
@@ -199,6 +217,11 @@ def _listing(filesystem: FileSystem, folder: str, recursive: bool) -> list[FileI
     except NotADirectoryError:  # a file where the glob wants a folder: nothing, as in a bucket
         return []
     return infos
+
+
+def _below(folder: str, path: str) -> list[str]:
+    """The names of `path` below `folder` (a path of the listing of that folder)."""
+    return path[len(folder) :].lstrip("/").split("/")
 
 
 def _name(path: str) -> str:

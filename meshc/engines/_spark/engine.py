@@ -15,7 +15,7 @@ from meshc.engines._spark.translate import translate
 from meshc.engines._spark.validate import cast as cast_frame
 from meshc.engines._spark.validate import validate as validate_frame
 from meshc.engines.base import EngineLifecycle, Split, ValidationPlan, refuse_unknown_options
-from meshc.engines.spark_settings import SparkSettings
+from meshc.engines.spark_settings import SparkSettings, configured, runs_on_this_machine
 from meshc.rules import expr as ir
 
 
@@ -88,7 +88,17 @@ class SparkEngine(EngineLifecycle):
 
     # Distributed: a cluster's executors cannot see this machine's spool (meshc.storage)
     def on_this_machine(self) -> bool:
-        return str(self.session.conf.get("spark.master", "")).startswith("local")
+        """Decided from the session `self.session` would use if one exists, else from the
+        settings it would build one from: refusing a run must not start a JVM or join a cluster."""
+        session: object = self._session
+        if session is None and self._settings is None:
+            session = SparkSession.getActiveSession()  # None, starting nothing, when none runs
+        if session is None:
+            return (self._settings or configured()).on_this_machine
+        # a Spark Connect session is not a classic SparkSession: its executors are the server's
+        if not isinstance(session, SparkSession):
+            return False
+        return runs_on_this_machine(session.conf.get("spark.master") or "")
 
     # ReadsDatabases: PostgreSQL through JDBC, straight to the executors (_spark/jdbc.py)
     def reads_database(self, scheme: str) -> bool:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import shutil
 import tempfile
 from collections.abc import Sequence
 from functools import reduce
 from pathlib import Path
-from typing import NoReturn
 
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
@@ -26,7 +24,6 @@ from meshc.errors import SourceError, WriteError
 # turned back into '' and plan.null_values alone decides what is NULL.
 _TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
 _TIMESTAMP_NTZ_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"
-_UTF8_BLOCK = 8 << 20
 
 
 def read(
@@ -70,10 +67,10 @@ def _read_csv(
     spark: SparkSession, path: str, delimiter: str, header: bool, names: Sequence[str]
 ) -> DataFrame:
     """An explicit all-string schema from the header line: no inference, casting is ours.
-    Spark's reader, like sourcespec, skips empty lines, before the header too."""
-    _require_utf8(path)
+    Spark's reader, like sourcespec, skips empty lines, before the header too. Spark turns
+    bytes that are not UTF-8 into U+FFFD silently: sourcespec's check refused such a file."""
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
-    if sourcespec.mixes_line_endings(path):
+    if sourcespec.mixes_line_endings(path, delimiter=delimiter):
         # Spark's reader takes the line ending from the first line and keeps the other's CR in
         # the last value; Arrow's (sourcespec) reads both, on the driver (such files are rare)
         table = sourcespec.read_csv_text(path, delimiter=delimiter, header=header)
@@ -104,35 +101,6 @@ def _csv_names(path: str, delimiter: str, header: bool, checked: Sequence[str]) 
         records = csv.reader(handle, delimiter=delimiter, quotechar=sourcespec.QUOTE)
         width = len(next(r for r in records if r))  # sourcespec refused a file without one
     return [f"_c{i}" for i in range(width)]
-
-
-def _require_utf8(path: str) -> None:
-    """Spark's reader turns bytes that are not UTF-8 into U+FFFD, changing values silently;
-    the other engines refuse such a file, and so does Spark, naming the line. Blocks of ASCII
-    (most files) are not decoded."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    lines = 0  # line endings before the block
-    with open(path, "rb") as handle:
-        while block := handle.read(_UTF8_BLOCK):
-            pending = decoder.getstate()[0]  # a character split between two blocks
-            try:
-                if pending or not block.isascii():
-                    decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                before = max(0, exc.start - len(pending))
-                _not_utf8(path, lines + block.count(b"\n", 0, before) + 1, exc)
-            lines += block.count(b"\n")
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            _not_utf8(path, lines + 1, exc)
-
-
-def _not_utf8(path: str, line: int, exc: UnicodeDecodeError) -> NoReturn:
-    raise SourceError(
-        f"{path}:{line}: the file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
-        "re-encode it as UTF-8 (nothing was written)"
-    ) from None
 
 
 def _read_json(spark: SparkSession, path: str) -> DataFrame:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from meshc.contract import Contract
 from meshc.diagnostics import Diagnostic, Severity
-from meshc.rules.problems import Problem, locate
+from meshc.rules.problems import Problem, located
 
 DEFAULT_DIR = ".meshc_cache"
 DIR_ENV, OFF_ENV = "MESHC_CACHE_DIR", "MESHC_NO_CACHE"
@@ -42,7 +42,7 @@ class RuleFacts:
     non_negative: frozenset[str]
 
     def diagnostics(self, contract: Contract) -> list[Diagnostic]:
-        return [locate(p, contract.path, contract.locator) for p in self.problems]
+        return located(self.problems, contract)
 
 
 def compile_facts(contract: Contract) -> RuleFacts:

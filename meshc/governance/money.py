@@ -1,7 +1,7 @@
 """The money_non_negative policy where it needs compiled rules: which fields a row rule already
 bounds at >= 0, and the row checks the policy adds at run time for the fields no rule bounds.
-`meshc check` reaches this module only when its cache of compiles misses (meshc/check_cache.py),
-so the policy's static check stays free of the compiler and sqlglot.
+`meshc check` reaches this module only when its cache of compiles misses (meshc/check_cache.py
+asks `non_negative_columns`), so the policy's static check stays free of the compiler and sqlglot.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ def injected_checks(
         return ()
     out: list[ck.RowCheck] = []
     money = [p for p in mesh.policies if p["kind"] == "money_non_negative"]
-    covered = non_negative_rules(contract, compiled) if money else frozenset()
+    covered: frozenset[str] = frozenset()
+    if money and compiled is not None:
+        covered = non_negative_columns(compiled)
+    elif money:
+        from meshc.check_cache import compile_facts
+
+        covered = compile_facts(contract).non_negative
     for policy in money:
         for f in money_fields(contract, policy):
             if f.name in covered or has_min_zero(f):
@@ -43,21 +49,6 @@ def injected_checks(
                 )
             )
     return tuple(out)
-
-
-def non_negative_rules(
-    contract: Contract, compiled: ck.CompiledContract | None = None
-) -> frozenset[str]:
-    """Fields that a row rule bounds at >= 0 (or > 0) on its own, as `x >= 0` or `x > 0`; none
-    when the rules do not compile (the compiler reports that)."""
-    if compiled is None:
-        from meshc.rules.compiler import compile_contract
-
-        try:
-            compiled = compile_contract(contract)
-        except Exception:  # an uncompilable contract is reported by the compiler already
-            return frozenset()
-    return non_negative_columns(compiled)
 
 
 def non_negative_columns(compiled: ck.CompiledContract) -> frozenset[str]:

@@ -179,12 +179,10 @@ def _non_negative(
 ) -> frozenset[str]:
     """The fields a row rule bounds at >= 0; none when the rules cannot be compiled (a defect
     in meshc while compiling is reported once, by the check of the file itself)."""
-    if rule_facts is None:
-        from meshc.governance.money import non_negative_rules
+    from meshc.check_cache import compile_facts  # the compiler itself only when it is called
 
-        return non_negative_rules(contract)
     try:
-        return rule_facts(contract).non_negative
+        return (rule_facts or compile_facts)(contract).non_negative
     except Exception:
         return frozenset()
 

@@ -10,7 +10,7 @@ from meshc.errors import ContractError
 from meshc.located_yaml import JsonPath
 from meshc.rules import checks as ck
 from meshc.rules import expr as ir
-from meshc.rules.problems import Problem, locate
+from meshc.rules.problems import Problem, located
 from meshc.rules.sql import RuleProblem, compile_sql, literal_for, rule_id_for
 from meshc.types import STRING
 
@@ -38,7 +38,7 @@ def compile_with_diagnostics(contract: Contract) -> tuple[ck.CompiledContract, l
 
 def _compile(contract: Contract) -> tuple[ck.CompiledContract, list[Diagnostic]]:
     compiled, problems = compile_problems(contract)
-    return compiled, [locate(p, contract.path, contract.locator) for p in problems]
+    return compiled, located(problems, contract)
 
 
 def compile_problems(contract: Contract) -> tuple[ck.CompiledContract, list[Problem]]:

@@ -8,10 +8,14 @@ it is now (meshc/check_cache.py) without importing the compiler or sqlglot.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 from meshc.diagnostics import Diagnostic, Severity
 from meshc.located_yaml import JsonPath, Locator
+
+if TYPE_CHECKING:
+    from meshc.contract import Contract
 
 
 class RuleProblem(Exception):
@@ -62,3 +66,8 @@ def locate(problem: Problem, path: str, locator: Locator | None) -> Diagnostic:
         d.severity,
         d.source_line,
     )
+
+
+def located(problems: Iterable[Problem], contract: Contract) -> list[Diagnostic]:
+    """Each problem placed in the file the contract was read from."""
+    return [locate(p, contract.path, contract.locator) for p in problems]

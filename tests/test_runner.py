@@ -16,6 +16,7 @@ from meshc import DataProcessor, load_contract
 from meshc.errors import SourceError
 from meshc.schema_validation import load_schema
 from tests.conftest import ROOT, run_meshc
+from tests.engines.test_io import parquet_codecs
 
 SEED = ROOT / "examples" / "seed"
 ENGINES = ["polars", "pandas", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
@@ -65,11 +66,24 @@ def test_seed_orders_split_is_identical_on_every_engine(engine: str, tmp_path: P
     assert reason["column"] == "order_amount" and reason["value"] == "abc"
     assert result.failures[AMOUNT] == 2 and result.failures[STATUS] == 2
     # outputs were written where the contract says
-    quarantine = pq.read_table(tmp_path / "quarantine" / "crm" / "orders" / "data.parquet")
+    quarantine_path = tmp_path / "quarantine" / "crm" / "orders" / "data.parquet"
+    quarantine = pq.read_table(quarantine_path)
     assert quarantine.num_rows == 5
+    assert parquet_codecs(quarantine_path) == {"ZSTD"}
     assert (
         "_meshc_run_id" in quarantine.column_names and "_meshc_reasons" in quarantine.column_names
     )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_written_runs_parquet_outputs_are_zstd(engine: str, tmp_path: Path) -> None:
+    # the streamed split (Polars, DuckDB) writes its spill files as the outputs: those too
+    valid, quarantine = tmp_path / "out" / "valid.parquet", tmp_path / "out" / "q.parquet"
+    with DataProcessor(SEED / "orders.yaml", engine=engine, root=tmp_path) as processor:
+        result = processor.run_source(SEED / "orders.csv", output=valid, quarantine=quarantine)
+    assert (result.rows_valid, result.rows_quarantined) == (7, 5)
+    assert pq.read_table(valid).num_rows == 7 and pq.read_table(quarantine).num_rows == 5
+    assert parquet_codecs(valid) == parquet_codecs(quarantine) == {"ZSTD"}
 
 
 def test_report_follows_its_schema(tmp_path: Path) -> None:

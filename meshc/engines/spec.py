@@ -85,6 +85,9 @@ def check_failed_column(j: int) -> str:
 
 # -- before reading --------------------------------------------------------------------------------
 SOURCE_FORMATS = ("csv", "json", "ndjson", "parquet")
+# Every engine writes Parquet outputs with one codec: Polars' default. The others default to
+# snappy, whose files were 1.6x the size here (docs/benchmarks.md, the 60 GB run).
+PARQUET_COMPRESSION = "zstd"
 
 
 def source_files(

@@ -139,6 +139,9 @@ def write(
         items.append(column)
     query = sb.select(*items).from_(exp.Table(this=sb.ident(view)))
     params = [exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this=kind))]
+    if kind == "PARQUET":
+        codec = exp.Var(this=spec.PARQUET_COMPRESSION.upper())
+        params.append(exp.CopyParameter(this=exp.Var(this="COMPRESSION"), expression=codec))
     if kind == "CSV":
         params.append(exp.CopyParameter(this=exp.Var(this="HEADER"), expression=exp.true()))
         # no comment character: DuckDB would quote every value holding '#' (its default), which

@@ -131,7 +131,9 @@ class _writer:
         fields = [schema.field(internal).with_name(name) for internal, name in columns]
         self.schema = pa.schema(fields)
         try:
-            self.file = pq.ParquetWriter(path, self.schema, store_schema=False)
+            self.file = pq.ParquetWriter(
+                path, self.schema, store_schema=False, compression=spec.PARQUET_COMPRESSION
+            )
         except OSError as exc:
             raise spill_failed(exc) from exc
 

@@ -110,9 +110,9 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     batch at a time, and Parquet's own dictionary encoding keeps the file small."""
     schema = pa.schema([f.with_type(plain_type(f.type)) for f in table.schema])
     if schema == table.schema:
-        pq.write_table(table, str(path))
+        pq.write_table(table, str(path), compression=spec.PARQUET_COMPRESSION)
         return
-    with pq.ParquetWriter(str(path), schema) as writer:
+    with pq.ParquetWriter(str(path), schema, compression=spec.PARQUET_COMPRESSION) as writer:
         for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
             writer.write_batch(batch.cast(schema))
 

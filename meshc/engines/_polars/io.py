@@ -74,14 +74,16 @@ def write(frame: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str) -> None:
     fmt = (fmt or "parquet").lower()
     if fmt == "parquet" and isinstance(frame, pl.LazyFrame):
         try:  # streamed: a lazy frame is never collected just to be written
-            plain_strings(frame).sink_parquet(path, engine="streaming")
+            plain_strings(frame).sink_parquet(
+                path, compression=spec.PARQUET_COMPRESSION, engine="streaming"
+            )
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise WriteError(f"cannot write {path}: {exc}") from exc
         return
     data = plain_strings(frame.collect() if isinstance(frame, pl.LazyFrame) else frame)
     try:
         if fmt == "parquet":
-            data.write_parquet(path)
+            data.write_parquet(path, compression=spec.PARQUET_COMPRESSION)
         elif fmt == "csv":
             # one column: NULL as `""`, since an empty line is not a row to any reader
             null = '""' if data.width == 1 else ""

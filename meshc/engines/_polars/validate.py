@@ -106,8 +106,12 @@ def validate_to_files(
         base.filter(pl.col(QUARANTINED)).select(_quarantine_columns(layout, plan))
     )
     sinks = [
-        mask_frame(valid, masks).sink_parquet(valid_path, lazy=True),
-        mask_frame(quarantine, masks).sink_parquet(quarantine_path, lazy=True),
+        mask_frame(valid, masks).sink_parquet(
+            valid_path, compression=spec.PARQUET_COMPRESSION, lazy=True
+        ),
+        mask_frame(quarantine, masks).sink_parquet(
+            quarantine_path, compression=spec.PARQUET_COMPRESSION, lazy=True
+        ),
         flags.sink_ipc(flags_path, lazy=True),
     ]
     _collect_all(sinks, engine="streaming")

@@ -157,7 +157,7 @@ def _write_dir(data: DataFrame, target: Path, fmt: str) -> None:
             .option("timestampNTZFormat", _TIMESTAMP_NTZ_FORMAT)
         )
     else:
-        writer = writer.option("compression", "snappy")
+        writer = writer.option("compression", spec.PARQUET_COMPRESSION)
     writer.save(str(target))
 
 

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from meshc.diagnostics import Diagnostic
 from meshc.errors import SourceError, UnsupportedConstruct
@@ -87,7 +87,7 @@ def check_failed_column(j: int) -> str:
 SOURCE_FORMATS = ("csv", "json", "ndjson", "parquet")
 # Every engine writes Parquet outputs with one codec: Polars' default. The others default to
 # snappy, whose files were 1.6x the size here (docs/benchmarks.md, the 60 GB run).
-PARQUET_COMPRESSION = "zstd"
+PARQUET_COMPRESSION: Final = "zstd"
 
 
 def source_files(

@@ -363,6 +363,51 @@ def test_utf8_characters_split_between_scan_blocks_are_text(
         sourcespec.check_csv(str(bad), delimiter=",", header=True)
 
 
+# files whose line facts depend on bytes a block boundary can split: CRLF, empty lines, quotes
+LINE_FACT_TEXTS = [
+    b"id,n\r\n1,2\n3,4\r\n",  # mixed endings
+    b"id,n\n1,2\r\n",
+    b"id,n\r\n1,2\r\n3,4\r\n",  # CRLF only
+    b"\xef\xbb\xbf\r\nid,n\r\n1,2\r\n\r\n3,4",  # BOM, leading and inner empty lines, unterminated
+    b"id,n\n\n\n1,2\n",
+    b'id,n\n1,"a\nb"\n2,"c\r\nd"\r\n',  # quoted line breaks, mixed endings
+    b'id,n\n1,"a\rb"\n',  # a CR inside quotes
+    b'id,n\n1,"say ""hi"""\n2,"a,b"\n',  # quotes, no line break
+    b'id,n\n1,a"b\n',  # a stray quote
+    b"id,n\n1,2\r3,4\n",  # a bare CR
+]
+
+
+def _line_facts(path: Path) -> tuple[object, ...]:
+    name, options = str(path), {"delimiter": ","}
+    try:
+        sourcespec.check_csv(name, header=True, **options)
+    except SourceError as exc:
+        return ("refused", str(exc).replace(name, "<file>"))
+    return (
+        sourcespec.mixes_line_endings(name, **options),
+        sourcespec.has_quoted_line_breaks(name, header=True, **options),
+        sourcespec.has_empty_lines(name, header=True, **options),
+    )
+
+
+@pytest.mark.parametrize("text", LINE_FACT_TEXTS, ids=range(len(LINE_FACT_TEXTS)))
+def test_line_facts_do_not_depend_on_where_the_scan_cuts_blocks(
+    text: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = tmp_path / "whole.csv"
+    whole.write_bytes(text)
+    expected = _line_facts(whole)
+    body = text.removeprefix(b"\xef\xbb\xbf")
+    if expected[0] != "refused":  # a reference for one fact: some lines CRLF, some LF alone
+        assert expected[0] == (b"\r\n" in body and re.search(rb"(?<!\r)\n", body) is not None)
+    for block in (1, 2, 3, 5):
+        monkeypatch.setattr(sourcespec, "_BLOCK_BYTES", block)
+        cut = tmp_path / f"cut{block}.csv"  # a new path: the facts are cached per file
+        cut.write_bytes(text)
+        assert _line_facts(cut) == expected, block
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_empty_line_inside_a_quoted_value_is_part_of_the_value(
     engine: str, tmp_path: Path

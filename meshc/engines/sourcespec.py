@@ -55,12 +55,20 @@ _SCAN_BYTES = 1 << 20  # the structure check's blocks (it keeps nothing it parse
 
 # -- CSV ------------------------------------------------------------------------------------------
 def check_csv(
-    path: str, *, delimiter: str, header: bool, required: Sequence[str] = ()
+    path: str,
+    *,
+    delimiter: str,
+    header: bool,
+    required: Sequence[str] = (),
+    empty_lines: bool = False,
 ) -> tuple[str, ...]:
     """The header names (empty without a header) of a CSV file meshc can read; raise
-    SourceError for a file that breaks the rules in this module's docstring."""
+    SourceError for a file that breaks the rules in this module's docstring. `empty_lines`:
+    also count the empty lines in the same pass, for a reader that asks `has_empty_lines` or
+    `has_quoted_line_breaks` next."""
     _check_line_endings(path)
-    suspect = _byte_facts(path, delimiter).suspect  # before anything decodes the text
+    # before anything decodes the text
+    suspect = _byte_facts(path, delimiter, empty_lines=empty_lines).suspect
     first = _first_record(path, delimiter)
     if header:
         _check_names(path, first)
@@ -124,37 +132,66 @@ def _check_rows(path: str, delimiter: str, header: bool, width: int, suspect: bo
 
 @dataclasses.dataclass(frozen=True)
 class _ByteFacts:
-    """What one pass over a CSV file's bytes finds, for the check and for the engines' readers."""
+    """What one pass over a CSV file's bytes finds, for the check and for the engines' readers.
+    What costs more than a memchr-speed search is computed only for the readers that use it:
+    empty lines (a search for LF LF, ~1 s per GB, which pandas and DuckDB never read) when asked,
+    the line count (Spark's, for a quoted file) in a pass of its own, `_line_count`."""
 
     suspect: bool  # what Arrow lets through: see _Suspects
-    lf: int
     crlf: int
     cr: int
+    lone_lf: bool  # an LF not preceded by CR
     quoted: bool  # any `"` byte
-    lines: int  # LF-terminated, plus an unterminated last one
-    empty: int  # lines with nothing in them but CR, a leading one (after a BOM) included
+    unterminated: bool  # the last line has no line ending
+    empty: int | None  # lines with nothing in them but CR, a leading one (after a BOM)
+    # included; None when not counted
     leading_empty: bool  # the file starts with a line ending (after a UTF-8 BOM if any)
 
 
-def _byte_facts(path: str, delimiter: str) -> _ByteFacts:
+def _byte_facts(path: str, delimiter: str, *, empty_lines: bool = False) -> _ByteFacts:
     """The facts of a file that is UTF-8 text; SourceError naming the line otherwise (engines'
     readers replace such bytes with U+FFFD, or fail without naming the line)."""
     stat = os.stat(path)  # the check's pass is reused by the engine for an unchanged file
-    return _byte_facts_of(path, stat.st_mtime_ns, stat.st_size, delimiter)
+    return _byte_facts_of(path, stat.st_mtime_ns, stat.st_size, delimiter, empty_lines)
 
 
 @functools.lru_cache(maxsize=64)
-def _byte_facts_of(path: str, _mtime: int, _size: int, delimiter: str) -> _ByteFacts:
+def _byte_facts_of(
+    path: str, _mtime: int, _size: int, delimiter: str, empty_lines: bool
+) -> _ByteFacts:
     with open(path, "rb") as handle:
-        bom = len(codecs.BOM_UTF8) if handle.read(3) == codecs.BOM_UTF8 else 0
-        handle.seek(bom)
-        utf8, suspects, counts = _Utf8Check(path, bom), _Suspects(delimiter), _LineCounts()
+        bom = _bom_length(handle)
+        utf8, suspects = _Utf8Check(path, bom), _Suspects(delimiter)
+        endings = _LineEndings(empty_lines)
         while chunk := handle.read(_BLOCK_BYTES):  # one read of the file for every fact
             utf8.feed(chunk)
             suspects.feed(chunk)
-            counts.feed(chunk)
+            endings.feed(chunk)
     utf8.end()
-    return counts.facts(suspects.end())
+    return endings.facts(suspects.end())
+
+
+def _bom_length(handle: Any) -> int:
+    """Skip a UTF-8 BOM at the start of a file opened in binary; its length (0 without one)."""
+    bom = len(codecs.BOM_UTF8) if handle.read(3) == codecs.BOM_UTF8 else 0
+    handle.seek(bom)
+    return bom
+
+
+def _line_count(path: str, delimiter: str) -> int:
+    """The lines of a checked file (LF-terminated, plus an unterminated last one)."""
+    stat = os.stat(path)
+    return _line_count_of(path, stat.st_mtime_ns, stat.st_size, delimiter)
+
+
+@functools.lru_cache(maxsize=64)
+def _line_count_of(path: str, _mtime: int, _size: int, delimiter: str) -> int:
+    lf = 0
+    with open(path, "rb") as handle:
+        _bom_length(handle)
+        while chunk := handle.read(_BLOCK_BYTES):
+            lf += chunk.count(b"\n")
+    return lf + _byte_facts(path, delimiter).unterminated
 
 
 class _Utf8Check:
@@ -214,9 +251,10 @@ class _Suspects:
         sep = re.escape(delimiter.encode())
         # Two patterns that each start with a literal byte, so `re` skips ahead to that byte:
         # one alternation starting with a lookbehind is tried at every position (~50x slower).
+        # Each is searched only in a block holding its byte: `in` is a memchr, `re` is not.
         self._patterns = (
-            re.compile(rb"\r(?!\n)"),
-            re.compile(rb'"(?<![' + sep + rb'\r\n]")(?=[^' + sep + rb'"\r\n])'),
+            (b"\r", re.compile(rb"\r(?!\n)")),
+            (b'"', re.compile(rb'"(?<![' + sep + rb'\r\n]")(?=[^' + sep + rb'"\r\n])')),
         )
         self._carry = b""
         self._found = False
@@ -224,50 +262,65 @@ class _Suspects:
     def feed(self, chunk: bytes) -> None:
         if self._found:
             return
-        buffer = self._carry + chunk
         # the last byte is judged with the next chunk, where its neighbour is known
-        self._found = any(_found_before(p, buffer, len(buffer) - 1) for p in self._patterns)
-        self._carry = buffer[-1:]
+        carry, self._carry = self._carry, chunk[-1:]
+        self._found = any(
+            (byte in chunk or byte in carry) and _found_before(pattern, carry + chunk)
+            for byte, pattern in self._patterns
+        )
 
     def end(self) -> bool:
-        return self._found or any(p.search(self._carry) for p in self._patterns)
+        return self._found or any(p.search(self._carry) for _, p in self._patterns)
 
 
-def _found_before(pattern: re.Pattern[bytes], buffer: bytes, end: int) -> bool:
-    """Whether `pattern` matches in `buffer` at a position before `end`."""
+def _found_before(pattern: re.Pattern[bytes], buffer: bytes) -> bool:
+    """Whether `pattern` matches in `buffer` before its last byte."""
     found = pattern.search(buffer)
-    return found is not None and found.start() < end
+    return found is not None and found.start() < len(buffer) - 1
 
 
-class _LineCounts:
-    """Line endings, empty lines and quotes, counted block by block (whole-block byte counts
-    and searches, no copy of a block unless needed)."""
+class _LineEndings:
+    """Line endings, empty lines and quotes, block by block. A block without CR (most files) is
+    only searched (memchr speed), never counted."""
 
-    def __init__(self) -> None:
-        self.lf = self.crlf = self.cr = self.empty = 0
-        self.quoted = False
+    def __init__(self, empty_lines: bool) -> None:
+        self.crlf = self.cr = 0
+        self.empty: int | None = 0 if empty_lines else None
+        self.lone_lf = self.quoted = False
         self._head = b""  # the first two bytes
         self._last = b"\n"  # as if a line ended before the file: an empty first line is empty
         self._carry = b""  # the previous block's last byte: a CRLF may be split between two
 
     def feed(self, chunk: bytes) -> None:
         self._head = (self._head + chunk[:2])[:2]
-        self.lf += chunk.count(b"\n")
-        block_cr = chunk.count(b"\r") if b"\r" in chunk else 0  # `in` is a fast memchr
-        self.cr += block_cr
-        self.crlf += (chunk.count(b"\r\n") if block_cr else 0) + (
-            self._carry == b"\r" and chunk.startswith(b"\n")
-        )
+        split_crlf = self._carry == b"\r" and chunk.startswith(b"\n")  # its LF follows a CR
+        has_cr = b"\r" in chunk
+        if has_cr:
+            block_crlf = chunk.count(b"\r\n")
+            self.cr += chunk.count(b"\r")
+            self.crlf += block_crlf + split_crlf
+            self.lone_lf = self.lone_lf or chunk.count(b"\n") > block_crlf + split_crlf
+        else:
+            self.crlf += split_crlf
+            self.lone_lf = self.lone_lf or chunk.find(b"\n", int(split_crlf)) >= 0
         self.quoted = self.quoted or b'"' in chunk
-        self.empty += _empty_lines(self._last, chunk, block_cr > 0)
+        if self.empty is not None:
+            self.empty += _empty_lines(self._last, chunk, has_cr)
         self._last = chunk[-2:].rstrip(b"\r")[-1:] or self._last
         self._carry = chunk[-1:]
 
     def facts(self, suspect: bool) -> _ByteFacts:
-        lines = self.lf + (self._last != b"\n")
         leading = self._head.startswith((b"\n", b"\r\n"))
+        unterminated = self._last != b"\n"
         return _ByteFacts(
-            suspect, self.lf, self.crlf, self.cr, self.quoted, lines, self.empty, leading
+            suspect,
+            self.crlf,
+            self.cr,
+            self.lone_lf,
+            self.quoted,
+            unterminated,
+            self.empty,
+            leading,
         )
 
 
@@ -294,14 +347,14 @@ def mixes_line_endings(path: str, *, delimiter: str) -> bool:
     quoted value counts too): for an engine whose reader takes one line ending from the first
     line and keeps the other's CR in the values."""
     facts = _byte_facts(path, delimiter)
-    return 0 < facts.crlf < facts.lf
+    return facts.crlf > 0 and facts.lone_lf
 
 
 def has_quoted_line_breaks(path: str, *, delimiter: str, header: bool) -> bool:
     """Whether a checked CSV file holds a quoted value with a line break (LF, CRLF or CR) in it:
     for an engine that reads such a file whole (Spark's multiLine reads it as one task) and
     every other file split in parallel, one line a row. True when unsure."""
-    facts = _byte_facts(path, delimiter)
+    facts = _byte_facts(path, delimiter, empty_lines=True)
     if not facts.quoted:
         return False
     if facts.cr > facts.crlf:  # the check refuses a bare CR outside quotes: this one is inside
@@ -310,13 +363,13 @@ def has_quoted_line_breaks(path: str, *, delimiter: str, header: bool) -> bool:
         records = _count_rows(path, delimiter, header, skip_empty_lines=True) + header
     except (pa.ArrowException, OSError):
         return True
-    return records != facts.lines - facts.empty
+    return records != _line_count(path, delimiter) - (facts.empty or 0)
 
 
 def has_empty_lines(path: str, *, delimiter: str, header: bool) -> bool:
     """Whether a checked CSV file holds an empty line (for a reader that makes rows of them).
     An empty line the byte counts see may sit inside a quoted value: then only parsing tells."""
-    facts = _byte_facts(path, delimiter)
+    facts = _byte_facts(path, delimiter, empty_lines=True)
     if facts.leading_empty:  # the header is the first line that is not empty (not parsable)
         return True
     if not facts.empty:
@@ -542,14 +595,23 @@ def check_parquet(path: str, required: Sequence[str] = ()) -> tuple[str, ...]:
 
 
 def check_files(
-    paths: Sequence[str], fmt: str, *, delimiter: str, header: bool, required: Sequence[str]
+    paths: Sequence[str],
+    fmt: str,
+    *,
+    delimiter: str,
+    header: bool,
+    required: Sequence[str],
+    empty_lines: bool = False,
 ) -> dict[str, tuple[str, ...]]:
-    """Run the format's checks on every file. By path: a CSV file's header names; a Parquet
-    file's nested columns outside the contract, which the engine must leave unread."""
+    """Run the format's checks on every file (`empty_lines`: see check_csv). By path: a CSV
+    file's header names; a Parquet file's nested columns outside the contract, which the engine
+    must leave unread."""
     found: dict[str, tuple[str, ...]] = {}
     for path in paths:
         if fmt == "csv":
-            found[path] = check_csv(path, delimiter=delimiter, header=header, required=required)
+            found[path] = check_csv(
+                path, delimiter=delimiter, header=header, required=required, empty_lines=empty_lines
+            )
         elif fmt == "parquet":
             found[path] = check_parquet(path, required)
     return found

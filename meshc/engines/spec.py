@@ -91,10 +91,17 @@ PARQUET_COMPRESSION: Final = "zstd"
 
 
 def source_files(
-    paths: Sequence[str], fmt: str, *, delimiter: str, header: bool, required: Sequence[str]
+    paths: Sequence[str],
+    fmt: str,
+    *,
+    delimiter: str,
+    header: bool,
+    required: Sequence[str],
+    empty_lines: bool = False,
 ) -> tuple[str, dict[str, tuple[str, ...]]]:
     """What every reader checks before reading: files are given, the format is known, and each
-    file passes sourcespec's checks. (the format lower-cased, what `check_files` found)."""
+    file passes sourcespec's checks. (the format lower-cased, what `check_files` found).
+    `empty_lines`: the reader asks sourcespec about a CSV file's empty lines next."""
     from meshc.engines import sourcespec  # pyarrow: only when reading (base imports this module)
 
     if not paths:
@@ -103,7 +110,7 @@ def source_files(
     if kind not in SOURCE_FORMATS:
         raise SourceError(f"unknown source format '{fmt}' (choose {', '.join(SOURCE_FORMATS)})")
     found = sourcespec.check_files(
-        paths, kind, delimiter=delimiter, header=header, required=required
+        paths, kind, delimiter=delimiter, header=header, required=required, empty_lines=empty_lines
     )
     return kind, found
 

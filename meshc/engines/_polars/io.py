@@ -24,8 +24,9 @@ def read(
     header: bool = True,
     text_columns: Sequence[str] = (),
 ) -> pl.LazyFrame:
+    # empty lines: this reader asks sourcespec about them next (see _scan_csv / _read_csv)
     fmt, found = spec.source_files(
-        paths, fmt, delimiter=delimiter, header=header, required=text_columns
+        paths, fmt, delimiter=delimiter, header=header, required=text_columns, empty_lines=True
     )
     try:
         frame = _scan(list(paths), fmt, delimiter, header)

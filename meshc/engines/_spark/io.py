@@ -37,8 +37,9 @@ def read(
 ) -> DataFrame:
     """All files, concatenated by column name; `required` (the contract columns) must be in
     every CSV and Parquet file (sourcespec)."""
+    # empty lines: this reader asks sourcespec about them next (see _scan_csv / _read_csv)
     fmt, found = spec.source_files(
-        paths, fmt, delimiter=delimiter, header=header, required=required
+        paths, fmt, delimiter=delimiter, header=header, required=required, empty_lines=True
     )
     try:
         frames = [_read_one(spark, p, fmt, delimiter, header, found.get(p, ())) for p in paths]

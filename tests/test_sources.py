@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from meshc import DataProcessor
-from meshc.engines import sourcespec
+from meshc.engines import byte_scan, sourcespec
 from meshc.errors import SourceError
 from tests.conftest import run_meshc
 
@@ -353,7 +353,7 @@ def test_utf8_characters_split_between_scan_blocks_are_text(
     block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # every block size below a character's length cuts some character (2, 3 and 4 bytes) in two
-    monkeypatch.setattr(sourcespec, "_BLOCK_BYTES", block)
+    monkeypatch.setattr(byte_scan, "BLOCK_BYTES", block)
     good = tmp_path / "good.csv"
     good.write_bytes("\ufeffid,n\nçé,1\n€,2\n\U0001d11e,3\n".encode())
     assert sourcespec.check_csv(str(good), delimiter=",", header=True) == ("id", "n")
@@ -402,7 +402,7 @@ def test_line_facts_do_not_depend_on_where_the_scan_cuts_blocks(
     if expected[0] != "refused":  # a reference for one fact: some lines CRLF, some LF alone
         assert expected[0] == (b"\r\n" in body and re.search(rb"(?<!\r)\n", body) is not None)
     for block in (1, 2, 3, 5):
-        monkeypatch.setattr(sourcespec, "_BLOCK_BYTES", block)
+        monkeypatch.setattr(byte_scan, "BLOCK_BYTES", block)
         cut = tmp_path / f"cut{block}.csv"  # a new path: the facts are cached per file
         cut.write_bytes(text)
         assert _line_facts(cut) == expected, block

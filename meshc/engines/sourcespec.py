@@ -137,6 +137,13 @@ def mixes_line_endings(path: str, *, delimiter: str) -> bool:
     return facts.crlf > 0 and facts.lone_lf
 
 
+def ends_lines_with_crlf(path: str, *, delimiter: str) -> bool:
+    """Whether every line ending of a checked CSV file is CRLF (a quoted one included): for a
+    reader that must be told, or it turns a quoted CRLF into LF (Spark's multiLine)."""
+    facts = byte_scan.byte_facts(path, delimiter)
+    return facts.crlf > 0 and not facts.lone_lf
+
+
 def has_quoted_line_breaks(path: str, *, delimiter: str, header: bool) -> bool:
     """Whether a checked CSV file holds a quoted value with a line break (LF, CRLF or CR) in it:
     for an engine that reads such a file whole (Spark's multiLine reads it as one task) and

@@ -20,6 +20,8 @@ from meshc.engines.registry import get_engine
 CASES = {
     "quoted LF": ('id,note\n1,"two\nlines"\n2,plain\n', True),
     "quoted CRLF": ('id,note\r\n1,"two\r\nlines"\r\n2,plain\r\n', True),
+    "quoted CRLF, empty lines": ('id,note\r\n\r\n1,"a\r\nb"\r\n\r\n2,plain\r\n', True),
+    "quoted CRLF in a file of LF endings": ('id,note\n1,"two\r\nlines"\n2,plain\n', True),
     "quoted CR": ('id,note\n1,"two\rlines"\n2,plain\n', True),
     "doubled quotes, no line break": ('id,note\n1,"say ""hi"""\n2,"a,b"\n', False),
     "only doubled quotes inside values": ('id,note\n1,say ""hi""\n2,x""\n', False),
@@ -70,12 +72,7 @@ SAME_ROWS = [name for name in CASES if not name.startswith("stray")]
 
 @pytest.mark.spark
 @pytest.mark.parametrize("name", SAME_ROWS)
-def test_spark_reads_the_rows_polars_reads(
-    request: pytest.FixtureRequest, spark: Any, tmp_path: Path, name: str
-) -> None:
-    if name == "quoted CRLF":  # multiLine is needed here, as it was for every file before
-        reason = "Spark's multiLine reader turns a quoted CRLF into LF"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_spark_reads_the_rows_polars_reads(spark: Any, tmp_path: Path, name: str) -> None:
     text, _ = CASES[name]
     path = _write(tmp_path, text)
     assert _rows(spark, path) == _rows(get_engine("polars"), path)

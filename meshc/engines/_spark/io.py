@@ -78,9 +78,13 @@ def _read_csv(
         return spark.createDataFrame(table.rename_columns(names).to_pylist(), schema=schema)
     # multiLine makes Spark read the file as one task on one core: only when a value needs it
     multiline = sourcespec.has_quoted_line_breaks(path, delimiter=delimiter, header=header)
+    reader = spark.read.schema(schema)
+    if multiline and sourcespec.ends_lines_with_crlf(path, delimiter=delimiter):
+        # told the line ending, multiLine keeps a quoted CRLF as it is; left to detect it, it
+        # turns every quoted CRLF into LF
+        reader = reader.option("lineSep", "\r\n")
     frame = (
-        spark.read.schema(schema)
-        .option("header", header)
+        reader.option("header", header)
         .option("sep", delimiter)
         .option("mode", "PERMISSIVE")
         .option("quote", '"')

@@ -13,7 +13,8 @@ into the package's __pycache__, as pip does; `--no-compile` skips it) and the sc
 whether the bytecode was there before. Every run is `python -P -m meshc check` from the
 repository root (its mesh.yaml applies) with PYTHONPATH naming the meshc tree under test.
 `--against DIR` (a tree holding another meshc/, e.g. `git archive HEAD | tar -x -C DIR`) runs
-that tree too, alternating with this one run by run, so a busy minute falls on both: on a
+that tree too (with its own cache folder, primed like this tree's), alternating with this one
+run by run, so a busy minute falls on both: on a
 loaded machine compare the CPU seconds (user + system of the child) of such paired runs.
 Two reference rows run in the same rotation: Python's start-up alone, and start-up plus
 importing sqlglot with its DuckDB dialect, which every check of a contract with SQL rules needs.
@@ -69,13 +70,15 @@ def main() -> None:
         WARM: (ROOT, check, warm),
         COLD: (ROOT, [*check, "--no-cache"], {}),
     }
-    if args.against:  # an older tree may not know --no-cache: it runs as it is
-        commands[str(args.against)] = (args.against, check, {})
+    if args.against:  # an older tree may not know --no-cache: it runs as it is, with its own
+        # cache folder (a tree from before the cache ignores the variable)
+        their_cache = Path(tempfile.mkdtemp(prefix="meshc-bench-cache-"))
+        commands[str(args.against)] = (args.against, check, {"MESHC_CACHE_DIR": str(their_cache)})
     commands[STARTUP] = (ROOT, ["-c", "pass"], {})
     commands[SQLGLOT] = (ROOT, ["-c", "import sqlglot.dialects.duckdb"], {})
-    _paired({WARM: commands[WARM]}, 1)  # fills the cache
+    primed = [name for name in (WARM, str(args.against)) if name in commands]
+    _paired({name: commands[name] for name in primed}, 1)  # fills the caches
     runs = _paired(commands, args.repeat)
-    shutil.rmtree(cache, ignore_errors=True)
     print(f"meshc check {' '.join(args.paths)} (run from {ROOT}, {args.repeat} paired runs)")
     print(f"  machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for name, (wall, cpu, code) in runs.items():
@@ -95,6 +98,9 @@ def main() -> None:
             print(f"  CPU {name} / {args.against}: {ours / theirs:.2f}")
     if args.instructions:
         _instructions(commands)
+    for _tree, _argv, extra in commands.values():  # the temporary cache folders
+        if "MESHC_CACHE_DIR" in extra:
+            shutil.rmtree(extra["MESHC_CACHE_DIR"], ignore_errors=True)
     heavy, cli = _imports(args.paths)
     print(f"  heavy modules imported: {heavy or 'none'}")
     print(f"  typer / pydantic imported: {cli or 'neither'}")

@@ -15,6 +15,8 @@ from meshc.target_overlap import check_target_overlaps
 
 @dataclass
 class CheckResult:
+    """What `meshc check` found in the files it checked."""
+
     files: list[Path]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     contracts: list[Contract] = field(default_factory=list)

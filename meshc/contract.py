@@ -22,6 +22,8 @@ WriteMode = Literal["overwrite", "append"]
 
 @dataclass(frozen=True)
 class Info:
+    """The `info` section: who owns the dataset and which version of it this is."""
+
     version: str
     name: str
     domain: str
@@ -38,6 +40,8 @@ class Info:
 
 @dataclass(frozen=True)
 class Field:
+    """One column of `model.fields`, with its constraints."""
+
     name: str
     type: LogicalType
     type_text: str
@@ -62,6 +66,8 @@ class Field:
 
 @dataclass(frozen=True)
 class RowRule:
+    """A `quality.row_rules` entry: a SQL condition every row must meet."""
+
     sql: str
     jpath: JsonPath
     name: str | None = None
@@ -71,6 +77,8 @@ class RowRule:
 
 @dataclass(frozen=True)
 class DatasetRule:
+    """A `quality.dataset_rules` entry: a check on the whole dataset."""
+
     type: Literal["unique", "row_count", "null_ratio", "freshness", "sql"]
     jpath: JsonPath
     name: str | None = None
@@ -86,6 +94,8 @@ class DatasetRule:
 
 @dataclass(frozen=True)
 class Source:
+    """Where a run reads the rows from, and how."""
+
     path: str  # files or a Delta table; for a database: its connection URL (meshc.storage.location)
     format: FileFormat | None = None
     delimiter: str = ","
@@ -102,6 +112,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Output:
+    """Where a run writes the valid rows."""
+
     target: str  # a folder under the root, an object-store URL, or a database connection URL
     format: OutputFormat = "parquet"
     mode: WriteMode = "overwrite"
@@ -114,6 +126,8 @@ class Output:
 
 @dataclass(frozen=True)
 class Quarantine:
+    """Where a run writes the failing rows, with their reasons."""
+
     enabled: bool = True
     target: str | None = None
     include_error_reason: bool = True
@@ -130,6 +144,8 @@ class Quarantine:
 
 @dataclass(frozen=True)
 class Lineage:
+    """What a run records about where its rows came from."""
+
     enabled: bool = False
     columns: bool = True
     openlineage: bool = True
@@ -137,6 +153,8 @@ class Lineage:
 
 @dataclass(frozen=True)
 class TransformInput:
+    """A contract a gold transform reads, and the name its SQL gives it."""
+
     ref: str
     alias: str
 
@@ -151,6 +169,8 @@ class TransformInput:
 
 @dataclass(frozen=True)
 class Transform:
+    """A gold contract's SQL over its inputs."""
+
     inputs: tuple[TransformInput, ...]
     sql: str
     jpath: JsonPath = ("transform", "sql")
@@ -158,6 +178,8 @@ class Transform:
 
 @dataclass(frozen=True)
 class Contract:
+    """A validated contract file (`meshc.loader` builds it)."""
+
     info: Info
     fields: tuple[Field, ...]
     row_rules: tuple[RowRule, ...] = ()

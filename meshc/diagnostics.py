@@ -24,6 +24,8 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One finding, located in a file (line and col 1-based, 0 when unknown)."""
+
     code: str
     message: str
     path: str = "<memory>"

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from meshc import partial_check, schema_validation
+from meshc import schema_validation
 from meshc.contract import (
     Contract,
     DatasetRule,
@@ -125,6 +125,8 @@ def _load(
     diagnostics = schema_validation.validate(data, locator)
     targets = target_problems(data, locator)  # never blocks the model: see meshc.target_paths
     if diagnostics:
+        from meshc import partial_check  # only for a document that cannot be built
+
         # The model builder assumes schema-valid input; report what we have, but still look for
         # model-level problems (duplicate fields, bad types) in the parts that are well-formed.
         diagnostics.extend(_model_problems(data, locator))
@@ -135,6 +137,8 @@ def _load(
     contract, problems = build_contract(data, locator)
     diagnostics.extend(problems)
     if contract is None and compile_rules:  # a bad field must not hide the rules' problems
+        from meshc import partial_check
+
         diagnostics.extend(partial_check.rule_problems(data, locator))
     compiled = None
     if contract is not None and compile_rules and not problems and rules is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshc.diagnostics import Diagnostic, did_you_mean
@@ -111,17 +112,27 @@ def _at(contract: Contract, f: Field, code: str, message: str, hint: str) -> Dia
 
 def _mesh_contracts(mesh: MeshProject, skip: set[str]) -> Iterator[Contract]:
     """The mesh's contracts other than `skip` (paths), loaded (without compiling their rules)
-    one by one, as the caller asks for them."""
-    from pathlib import Path
-
-    from meshc.discovery import find_contracts
+    one by one, as the caller asks for them, in find_contracts' order over all the folders."""
     from meshc.loader import collect_contract
 
     seen = {Path(p).resolve() for p in skip}
-    files, _problems = find_contracts(mesh.contract_dirs())
-    for path in files:
+    for path in _mesh_files(mesh):
         if Path(path).resolve() in seen:
             continue
         contract, _diagnostics = collect_contract(path, compile_rules=False)
         if contract is not None:  # its own problems are reported when it is checked itself
             yield contract
+
+
+def _mesh_files(mesh: MeshProject) -> Iterator[Path]:
+    """The contract files of the mesh's folders, a folder listed only when the caller gets
+    there: a check that finds its references in the first domain never walks the others."""
+    from meshc.discovery import find_contracts
+
+    listed: set[Path] = set()
+    for folder in mesh.contract_dirs():
+        files, _problems = find_contracts([folder])
+        for path in files:
+            if path not in listed:  # a folder inside another is listed once, as before
+                listed.add(path)
+                yield path

@@ -35,6 +35,8 @@ class Kind(str, Enum):
 
 @dataclass(frozen=True)
 class LogicalType:
+    """A contract type: its kind, and precision and scale for decimals."""
+
     kind: Kind
     precision: int | None = None
     scale: int | None = None

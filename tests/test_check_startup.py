@@ -9,6 +9,7 @@ classes is the only load-independent way to see "once": the calls still run, unc
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -107,16 +108,90 @@ def test_a_memoised_rule_problem_is_reported_again(tmp_path: Path) -> None:
     assert first and first == again
 
 
-def _check_in_subprocess(prelude: str, contract: Path) -> subprocess.CompletedProcess[str]:
+# What a check whose rules are cached needs none of: the rule compiler and sqlglot, and what only
+# a document that cannot be built needs (meshc.partial_check).
+NOT_WARM = ("sqlglot", "meshc.rules.compiler", "meshc.partial_check")
+
+
+def _check_in_subprocess(
+    prelude: str, contract: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     code = (
         f"import sys\n{prelude}\nfrom meshc.cli.app import main\n"
         "sys.argv = ['meshc', 'check', '--format', 'json', sys.argv[1]]\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
         "print('JSONSCHEMA=' + str('jsonschema' in sys.modules), 'EXIT=' + str(code))\n"
+        f"print('LOADED=' + ','.join(m for m in {NOT_WARM!r} if m in sys.modules))\n"
     )
     return subprocess.run(
-        [sys.executable, "-c", code, str(contract)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-c", code, str(contract)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
+
+
+def test_a_warm_check_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """The rules' findings come from the cache: no compiler, no sqlglot, no partial checks."""
+    contract = ROOT / "contracts" / "crm" / "orders.yaml"
+    cache = {"MESHC_CACHE_DIR": str(tmp_path / "cache")}
+    first = _check_in_subprocess("", contract, cache)  # fills the cache
+    warm = _check_in_subprocess("", contract, cache)
+    assert "EXIT=0" in first.stdout and "LOADED=sqlglot" in first.stdout, first.stdout
+    assert "EXIT=0\nLOADED=\n" in warm.stdout, warm.stdout + warm.stderr
+    assert warm.stdout.split("JSONSCHEMA=")[0] == first.stdout.split("JSONSCHEMA=")[0]
+
+
+def _two_domains(root: Path, reference: str) -> Path:
+    """A mesh of domains a and b; a/one.yaml's field `ref` references `reference`."""
+    (root / "mesh.yaml").write_text(
+        "mesh: {name: m, version: '1.0.0'}\n"
+        "domains:\n  a: {owner: a@example.com, contracts: a}\n"
+        "  b: {owner: b@example.com, contracts: b}\n"
+    )
+    for domain, name in (("a", "one"), ("a", "two"), ("b", "three")):
+        (root / domain).mkdir(exist_ok=True)
+        extra = f", references: {reference}" if name == "one" else ""
+        (root / domain / f"{name}.yaml").write_text(
+            f"info: {{version: '1.0.0', name: {name}, domain: {domain}}}\n"
+            f"model:\n  fields:\n    - {{name: id, type: integer}}\n"
+            f"    - {{name: ref, type: integer{extra}}}\n"
+        )
+    return root / "a" / "one.yaml"
+
+
+@pytest.mark.parametrize(
+    ("reference", "folders", "codes"),
+    [
+        ("a.two.id", ["a"], []),  # found in the first folder: b is never listed
+        ("b.three.id", ["a", "b"], []),
+        ("b.four.id", ["a", "b"], ["MC211"]),  # unknown: every folder was looked in
+        ("a.two", [], ["MC213"]),  # malformed, and nothing else wanted: no folder listed
+    ],
+)
+def test_references_list_the_mesh_folders_only_as_far_as_needed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reference: str,
+    folders: list[str],
+    codes: list[str],
+) -> None:
+    import meshc.discovery
+
+    contract = _two_domains(tmp_path, reference)
+    listed: list[list[str]] = []
+    find_contracts = meshc.discovery.find_contracts
+
+    def spy(args: list[str]) -> Any:  # a spy: the real function runs
+        listed.append(list(args))
+        return find_contracts(args)
+
+    monkeypatch.setattr(meshc.discovery, "find_contracts", spy)
+    result = run_check([str(contract)], mesh_path=tmp_path / "mesh.yaml")
+    assert [d.code for d in result.diagnostics] == codes, result.diagnostics
+    walked = [Path(arg).name for args in listed for arg in args if Path(arg).is_dir()]
+    assert walked == folders
 
 
 def test_a_valid_contract_is_checked_without_the_python_jsonschema_package() -> None:

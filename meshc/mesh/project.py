@@ -14,6 +14,8 @@ from meshc.located_yaml import Locator, load_yaml_file
 
 @dataclass(frozen=True)
 class Domain:
+    """A domain of mesh.yaml."""
+
     name: str
     owner: str | None
     engine: str
@@ -22,6 +24,8 @@ class Domain:
 
 @dataclass
 class MeshProject:
+    """mesh.yaml, loaded."""
+
     path: Path
     name: str
     root: Path

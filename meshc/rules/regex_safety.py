@@ -44,21 +44,27 @@ class UnsafeRegex(ValueError):
 
 @dataclass(frozen=True)
 class _Char:
+    """One character of a set (code point intervals)."""
+
     chars: Chars
 
 
 @dataclass(frozen=True)
 class _Anchor:
-    pass
+    """`^` or `$`."""
 
 
 @dataclass(frozen=True)
 class _Group:
+    """A group: its alternatives, each a sequence of nodes."""
+
     alts: tuple[tuple[object, ...], ...]
 
 
 @dataclass(frozen=True)
 class _Repeat:
+    """A quantified node: body{lo,hi} (hi None: unbounded)."""
+
     body: object
     lo: int
     hi: int | None  # None: unbounded

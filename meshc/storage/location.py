@@ -43,6 +43,8 @@ class LocationError(ValueError):
 
 @dataclass(frozen=True)
 class Location:
+    """Where data lives: local files, objects, a Delta table or a database table."""
+
     kind: Kind
     scheme: str  # "file", one of OBJECT_SCHEMES, or one of DATABASE_SCHEMES
     url: str  # a local path, an object URL, or the database's connection URL (no table)

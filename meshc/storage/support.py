@@ -28,6 +28,8 @@ REQUIRES: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Reach:
+    """Whether an engine reaches a kind of storage, and how."""
+
     supported: bool
     how: str  # how meshc reaches the storage, or what the engine would need
 

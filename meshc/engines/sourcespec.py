@@ -388,29 +388,7 @@ def check_parquet(path: str, required: Sequence[str] = ()) -> tuple[str, ...]:
     return tuple(f.name for f in schema if pa.types.is_nested(f.type) and f.name not in required)
 
 
-def check_files(
-    paths: Sequence[str],
-    fmt: str,
-    *,
-    delimiter: str,
-    header: bool,
-    required: Sequence[str],
-    empty_lines: bool = False,
-) -> dict[str, tuple[str, ...]]:
-    """Run the format's checks on every file (`empty_lines`: see check_csv). By path: a CSV
-    file's header names; a Parquet file's nested columns outside the contract, which the engine
-    must leave unread."""
-    found: dict[str, tuple[str, ...]] = {}
-    for path in paths:
-        if fmt == "csv":
-            found[path] = check_csv(
-                path, delimiter=delimiter, header=header, required=required, empty_lines=empty_lines
-            )
-        elif fmt == "parquet":
-            found[path] = check_parquet(path, required)
-    return found
-
-
 def unread_columns(found: dict[str, tuple[str, ...]]) -> list[str]:
-    """The nested Parquet columns of any file (check_files), in first-seen order."""
+    """The nested Parquet columns of any file (`spec.source_files`' findings), in first-seen
+    order."""
     return list(dict.fromkeys(name for names in found.values() for name in names))

@@ -100,8 +100,10 @@ def source_files(
     empty_lines: bool = False,
 ) -> tuple[str, dict[str, tuple[str, ...]]]:
     """What every reader checks before reading: files are given, the format is known, and each
-    file passes sourcespec's checks. (the format lower-cased, what `check_files` found).
-    `empty_lines`: the reader asks sourcespec about a CSV file's empty lines next."""
+    file passes sourcespec's checks. The format lower-cased, and by path what the checks found:
+    a CSV file's header names; a Parquet file's nested columns outside the contract, which the
+    engine must leave unread. `empty_lines`: the reader asks sourcespec about a CSV file's empty
+    lines next (they are then counted in the check's pass)."""
     from meshc.engines import sourcespec  # pyarrow: only when reading (base imports this module)
 
     if not paths:
@@ -109,9 +111,14 @@ def source_files(
     kind = fmt.lower()
     if kind not in SOURCE_FORMATS:
         raise SourceError(f"unknown source format '{fmt}' (choose {', '.join(SOURCE_FORMATS)})")
-    found = sourcespec.check_files(
-        paths, kind, delimiter=delimiter, header=header, required=required, empty_lines=empty_lines
-    )
+    found: dict[str, tuple[str, ...]] = {}
+    for path in paths:
+        if kind == "csv":
+            found[path] = sourcespec.check_csv(
+                path, delimiter=delimiter, header=header, required=required, empty_lines=empty_lines
+            )
+        elif kind == "parquet":
+            found[path] = sourcespec.check_parquet(path, required)
     return kind, found
 
 

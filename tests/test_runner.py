@@ -16,7 +16,7 @@ from meshc import DataProcessor, load_contract
 from meshc.errors import SourceError
 from meshc.schema_validation import load_schema
 from tests.conftest import ROOT, run_meshc
-from tests.engines.test_io import parquet_codecs
+from tests.engines.helpers import parquet_codecs
 
 SEED = ROOT / "examples" / "seed"
 ENGINES = ["polars", "pandas", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]

@@ -75,13 +75,8 @@ def line_count(path: str, delimiter: str) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _line_count_of(path: str, _mtime: int, _size: int, delimiter: str) -> int:
-    lf = 0
-    with open(path, "rb") as handle:
-        _bom_length(handle)
-        while chunk := handle.read(BLOCK_BYTES):
-            lf += chunk.count(b"\n")
-    return lf + byte_facts(path, delimiter).unterminated
+def _line_count_of(path: str, _mtime: int, size: int, delimiter: str) -> int:
+    return _lf_before(path, size) + byte_facts(path, delimiter).unterminated
 
 
 class _Utf8Check:
@@ -123,12 +118,17 @@ def not_utf8(path: str, line: int, byte: int) -> NoReturn:
 
 def _line_at(path: str, offset: int) -> int:
     """The 1-based line holding byte `offset` (a second read, on the error path only)."""
-    lines = 1
+    return 1 + _lf_before(path, offset)
+
+
+def _lf_before(path: str, offset: int) -> int:
+    """The LFs in the file's first `offset` bytes."""
+    found = 0
     with open(path, "rb") as handle:
         while offset > 0 and (block := handle.read(min(BLOCK_BYTES, offset))):
-            lines += block.count(b"\n")
+            found += block.count(b"\n")
             offset -= len(block)
-    return lines
+    return found
 
 
 class _Suspects:

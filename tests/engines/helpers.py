@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from meshc.engines.base import ColumnSpec, Split, StreamingEngine, ValidationPlan
@@ -214,3 +216,13 @@ def scalar(engine: Any, expr: ir.Expr) -> Any:
 
 
 _STRING = LogicalType(Kind.STRING)
+
+
+def parquet_codecs(path: Path) -> set[str]:
+    """The compression of every column chunk of a Parquet file."""
+    meta = pq.ParquetFile(path).metadata
+    return {
+        meta.row_group(g).column(c).compression
+        for g in range(meta.num_row_groups)
+        for c in range(meta.num_columns)
+    }

@@ -21,7 +21,7 @@ from meshc.rules import expr as ir
 from meshc.types import BOOLEAN, DATE, FLOAT, INTEGER, STRING, TIMESTAMP, TIMESTAMP_TZ
 from tests.conftest import TEST_MASKING_KEY
 
-from .helpers import DEC52, column, dec, plan, rows, rule, run, text_frame
+from .helpers import DEC52, column, dec, parquet_codecs, plan, rows, rule, run, text_frame
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -153,16 +153,6 @@ def _split_to_write(engine: Any) -> Any:
     return run(
         engine, frame, plan({"x": INTEGER, "d": DATE}, check, lineage={"_meshc_run_id": "r1"})
     )
-
-
-def parquet_codecs(path: Path) -> set[str]:
-    """The compression of every column chunk of a Parquet file."""
-    meta = pq.ParquetFile(path).metadata
-    return {
-        meta.row_group(g).column(c).compression
-        for g in range(meta.num_row_groups)
-        for c in range(meta.num_columns)
-    }
 
 
 def test_parquet_outputs_are_zstd_on_every_engine(engine: Any, tmp_path: Path) -> None:

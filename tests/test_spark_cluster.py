@@ -444,7 +444,7 @@ def test_which_masters_run_on_this_machine(master: str, here: bool) -> None:
         (SparkSettings("local[2]", {"spark.executor.memory": "1g"}), True),
         (SparkSettings("spark://10.0.0.5:7077"), False),
         (SparkSettings(None, {"spark.master": "yarn"}), False),  # overrides the builder's master
-        (SparkSettings("local[2]", {"spark.remote": "sc://10.0.0.5"}), False),
+        (SparkSettings(None, {"spark.remote": "sc://10.0.0.5"}), False),
     ],
 )
 def test_where_a_session_built_from_settings_runs(settings: SparkSettings, here: bool) -> None:
@@ -452,6 +452,12 @@ def test_where_a_session_built_from_settings_runs(settings: SparkSettings, here:
 
 
 def test_spark_remote_in_the_environment_is_a_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pyspark's builder goes to SPARK_REMOTE whatever master it was given."""
+    """pyspark's builder goes to SPARK_REMOTE when nothing else names a place, and builds no
+    session on a master next to it: refused, never counted as this machine (more in
+    tests/test_spark_master_precedence.py)."""
+    from meshc.errors import EngineNotAvailable
+
     monkeypatch.setenv("SPARK_REMOTE", "sc://10.0.0.5:15002")
-    assert SparkSettings("local[*]").on_this_machine is False
+    assert SparkSettings().on_this_machine is False
+    with pytest.raises(EngineNotAvailable, match="SPARK_REMOTE"):
+        _ = SparkSettings("local[*]").on_this_machine

@@ -20,9 +20,9 @@ def test_conf_pairs_and_the_mesh_block() -> None:
     block = from_mapping({"master": "yarn", "conf": {"spark.sql.adaptive.enabled": True, "n": 4}})
     assert block == SparkSettings("yarn", {"spark.sql.adaptive.enabled": "true", "n": "4"})
     flags = SparkSettings("sc://h:15002", {"n": "8"})
-    assert flags.over(block) == SparkSettings(
-        "sc://h:15002", {"spark.sql.adaptive.enabled": "true", "n": "8"}
-    )
+    layered = flags.over(block)  # the flags over mesh.yaml (which one names the place: precedence)
+    assert layered.place().url == "sc://h:15002"
+    assert layered.session_conf == {"spark.sql.adaptive.enabled": "true", "n": "8"}
     assert flags.is_connect and not block.is_connect
 
 

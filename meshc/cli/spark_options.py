@@ -12,7 +12,10 @@ MASTER_HELP = (
     "Spark master for --engine spark: local[*], spark://HOST:7077, yarn, ... or a Spark Connect "
     "URL sc://HOST:15002 \\[default: mesh.yaml's spark.master, else local[*]]."
 )
-CONF_HELP = "Spark conf KEY=VALUE for the session meshc builds (repeatable; over mesh.yaml's)."
+CONF_HELP = (
+    "Spark conf KEY=VALUE for the session meshc builds (repeatable; over mesh.yaml's). "
+    "--spark-master wins over spark.master here (docs/spark.md)."
+)
 
 
 def configure_spark(
@@ -26,4 +29,7 @@ def configure_spark(
         conf = ss.parse_conf(conf_pairs or ())
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--spark-conf") from None
-    ss.configure(ss.SparkSettings(master, conf).over(ss.from_mapping(mesh_block)))
+    flags = ss.SparkSettings(master, conf, origin=ss.COMMAND_LINE)
+    # which of them names the session's place is decided when a Spark run needs it
+    # (SparkSettings.place), so a conflict refuses Spark runs only
+    ss.configure(flags.over(ss.from_mapping(mesh_block)))

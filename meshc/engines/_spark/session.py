@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
 
-from meshc.engines.spark_settings import DEFAULT_MASTER, SparkSettings, configured
+from meshc.engines.spark_settings import Place, SparkSettings, configured
 from meshc.errors import EngineNotAvailable
 
 _LOCK = threading.Lock()
@@ -45,49 +45,48 @@ def get_session(settings: SparkSettings | None = None) -> SparkSession:
 
 
 def _build(settings: SparkSettings) -> SparkSession:
-    builder = SparkSession.builder.appName("meshc")
-    conf = dict(SESSION_CONF)
-    where = settings.master or DEFAULT_MASTER
-    if settings.is_connect:
-        builder = builder.remote(where)
-    else:
-        builder = builder.master(where)
-        conf.update(LOCAL_CONF)
-    for key, value in {**conf, **settings.conf}.items():
-        builder = builder.config(key, value)
-    if settings.is_connect:
-        _require_reachable(where)
+    place = settings.place()  # the one place that wins, or EngineNotAvailable naming both
+    conf = dict(SESSION_CONF) if place.is_connect else {**SESSION_CONF, **LOCAL_CONF}
+    if place.is_connect:
+        _require_reachable(place)
     try:
+        # the winning place once, and no spark.master/spark.remote after it (session_conf)
+        builder = SparkSession.builder.appName("meshc")
+        builder = builder.remote(place.url) if place.is_connect else builder.master(place.url)
+        for key, value in {**conf, **settings.session_conf}.items():
+            builder = builder.config(key, value)
         session = builder.getOrCreate()
     except Exception as exc:  # pyspark raises many kinds; the run cannot start on any of them
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineNotAvailable(f"cannot start a SparkSession on '{where}': {detail}") from exc
-    if not settings.is_connect:
-        _require_master(session, where)
+        raise EngineNotAvailable(
+            f"cannot start a SparkSession on '{place.url}' ({place.named}): {detail}"
+        ) from exc
+    if not place.is_connect:
+        _require_master(session, place)
         session.sparkContext.setLogLevel("ERROR")
     return session
 
 
-def _require_master(session: SparkSession, master: str) -> None:
+def _require_master(session: SparkSession, place: Place) -> None:
     """getOrCreate hands back a running session whatever master was asked for: say so rather
     than run somewhere else than configured."""
     running = session.sparkContext.master
-    if running != master:
+    if running != place.url:
         raise EngineNotAvailable(
             f"a SparkSession on '{running}' is already running in this process, so meshc "
-            f"cannot start one on '{master}': stop it first, or pass it "
+            f"cannot start one on '{place.url}' ({place.named}): stop it first, or pass it "
             "(get_engine('spark', session=spark))"
         )
 
 
-def _require_reachable(url: str) -> None:
+def _require_reachable(place: Place) -> None:
     """A Spark Connect client retries an unreachable server for minutes: fail fast instead."""
-    parsed = urlsplit(url)
+    parsed = urlsplit(place.url)
     host, port = parsed.hostname or "localhost", parsed.port or CONNECT_DEFAULT_PORT
     try:
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         raise EngineNotAvailable(
-            f"no Spark Connect server answers at {host}:{port} ({url}): {exc}; start one "
-            "(sbin/start-connect-server.sh, docs/spark.md) or check --spark-master"
+            f"no Spark Connect server answers at {host}:{port} ({place.named}): {exc}; start "
+            "one (sbin/start-connect-server.sh, docs/spark.md) or name another place"
         ) from None

@@ -196,3 +196,49 @@ def test_readme_snippet_runs_both_hooks_at_the_release_tag(
     )
     assert run.returncode == 2, run.stdout + run.stderr
     assert "pip install 'meshc[polars]'" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_hook_with_daemon_is_served_by_its_daemon(
+    tmp_path: Path, release: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    """`args: [--daemon]` (README): the first run checks in-process and starts a daemon in the
+    hook's own environment; the next run is served by it, with the same located findings."""
+    import tempfile
+    import time
+
+    clone, tag = release
+    repo = tmp_path / "repo"
+    (repo / "contracts").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {clone}\n    rev: {tag}\n    hooks:\n"
+        "      - id: meshc-check\n        args: [--daemon]\n"
+    )
+    shutil.copy(FIXTURES / "five_problems.yaml", repo / "contracts" / "orders.yaml")
+    _git(repo, "add", ".")
+    folder = tempfile.mkdtemp(prefix="meshc-daemon-")  # short: a socket path fits ~100 bytes
+    env = {**pre_commit_env, "MESHC_DAEMON_DIR": folder}
+    cmd = [sys.executable, "-m", "pre_commit", "run", "--files", "contracts/orders.yaml"]
+
+    def pre_commit() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+
+    def status() -> subprocess.CompletedProcess[str]:
+        (meshc,) = Path(env["PRE_COMMIT_HOME"]).glob("repo*/py_env-*/bin/meshc")
+        return subprocess.run([meshc, "daemon", "status"], capture_output=True, text=True, env=env)
+
+    try:
+        first = pre_commit()
+        assert first.returncode == 1 and "contracts/orders.yaml:5:34: MC201" in first.stdout
+        deadline = time.monotonic() + 60
+        while status().returncode != 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ", 0 checks served" in status().stdout
+        second = pre_commit()
+        findings = first.stdout[first.stdout.index("meshc check") :]  # after the install lines
+        assert second.returncode == 1 and second.stdout == findings
+        assert ", 1 checks served" in status().stdout
+    finally:
+        (meshc,) = Path(env["PRE_COMMIT_HOME"]).glob("repo*/py_env-*/bin/meshc")
+        subprocess.run([meshc, "daemon", "stop"], capture_output=True, env=env)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -64,6 +64,7 @@ def _register(app: Any) -> None:
         bootstrap_cmd,
         check_cmd,
         compile_cmd,
+        daemon_cmd,
         diff_cmd,
         docs_cmd,
         mesh_cmd,
@@ -84,8 +85,25 @@ def _register(app: Any) -> None:
         bootstrap_cmd,
         odcs_cmd,
         schema_cmd,
+        daemon_cmd,
     ):
         module.register(app)
+
+
+def _served_by_daemon(argv: list[str]) -> list[str]:
+    """`meshc check --daemon ...`: the daemon's exit code (the client imports nothing else);
+    the line without the flag when no daemon can serve, to check in-process."""
+    if "--daemon" not in argv:
+        return argv
+    from meshc.cli import daemon
+
+    line = daemon.check_line(argv)
+    if line is None:
+        return argv
+    code = daemon.run_check(line)
+    if code is not None:
+        sys.exit(code)
+    return line
 
 
 def main() -> None:
@@ -100,10 +118,11 @@ def main() -> None:
 
     try:
         with sigterm_exits():  # SIGTERM: cleanup runs, exit 143
-            code = check_fast.run(sys.argv[1:])  # a plain `meshc check` line, without typer
+            argv = _served_by_daemon(sys.argv[1:])
+            code = check_fast.run(argv)  # a plain `meshc check` line, without typer
             if code is not None:
                 sys.exit(code)
-            _app()()
+            _app()(args=argv)
     except MeshcError as exc:
         echo(f"error: {exc}", err=True)
         sys.exit(2)

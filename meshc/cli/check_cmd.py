@@ -34,10 +34,19 @@ def register(app: typer.Typer) -> None:
             help="Compile every rule again instead of reusing .meshc_cache/ "
             "(also MESHC_NO_CACHE=1; MESHC_CACHE_DIR moves it).",
         ),
+        daemon: bool = typer.Option(
+            False,
+            "--daemon",
+            help="Check in a warm meshc daemon, started in the background when none runs "
+            "(`meshc daemon stop` stops it): no Python start-up or rule-parser import per "
+            "check. Checks in-process whenever no daemon can serve; the output is the same.",
+        ),
     ) -> None:
         """Validate contracts: JSON Schema, rule compilation, governance and breaking changes.
 
         Exit 0 when clean, 1 when there are findings, 2 on usage errors."""
+        # --daemon was taken off the line by meshc.cli.app, which asked the daemon first; here
+        # the check runs in-process, as it does whenever no daemon can serve.
         # A plain `meshc check ...` line never gets here: meshc.cli.check_fast parses it and
         # runs the same `execute` without typer (the pre-commit hook's start-up time).
         args = CheckArgs(

@@ -21,6 +21,7 @@ from meshc.errors import EngineNotAvailable
 DEFAULT_MASTER = "local[*]"
 # The conf keys that name a place rather than configure the session: folded into `place()`.
 PLACE_KEYS = ("spark.master", "spark.remote")
+WHERE_DOCS = "docs/spark.md: where the session runs"
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,14 @@ OPTIONS = Origin("master='{value}'", "conf={{'{key}': '{value}'}}")  # get_engin
 
 @dataclass(frozen=True)
 class Place:
-    """Where a session runs (`url`) and who said so (`named`, e.g. `--spark-master local[1]`)."""
+    """Where a session runs (`url`) and who said so (`named`, e.g. `--spark-master local[1]`).
+    `key`: the setting of its layer that named it (`master`, or the conf key `spark.master` /
+    `spark.remote`), so `meshc check` can point at it in mesh.yaml; empty for the environment
+    and the default."""
 
     url: str
     named: str
+    key: str = field(default="", compare=False)
 
     @property
     def is_connect(self) -> bool:
@@ -65,7 +70,7 @@ class SparkSettings:
         (its `master`, else its conf's `spark.remote`/`spark.master`), else SPARK_REMOTE, else
         `local[*]`. EngineNotAvailable, naming both values, when pyspark could not honour the
         winner: a master next to a Connect URL in one layer, or next to SPARK_REMOTE."""
-        named = next((p for layer in self._layers() if (p := layer._own_place())), None)
+        named = self.named_place()
         remote = os.environ.get("SPARK_REMOTE")
         place = named or (
             Place(remote, f"SPARK_REMOTE={remote} (environment)")
@@ -74,6 +79,13 @@ class SparkSettings:
         )
         _require_buildable(place)
         return place
+
+    def named_place(self) -> Place | None:
+        """The place the layers name, by the rule of `place` but without the environment
+        (SPARK_REMOTE, MASTER) or the default: None when no layer names one; PlaceConflict when
+        a layer names two. `meshc check` judges mesh.yaml's block alone with it (MC407): the
+        environment belongs to the machine of a run, not to the file."""
+        return next((p for layer in self._layers() if (p := layer._own_place())), None)
 
     @property
     def is_connect(self) -> bool:
@@ -112,18 +124,18 @@ class SparkSettings:
         be specified with master"; pyspark's builder alike), and so are two conf keys naming
         two places (neither comes first)."""
         named = (
-            [Place(self.master, self.origin.master.format(value=self.master))]
+            [Place(self.master, self.origin.master.format(value=self.master), "master")]
             if self.master
             else []
         )
         for key in PLACE_KEYS:
             if value := self.conf.get(key):
-                named.append(Place(value, self.origin.conf.format(key=key, value=value)))
+                named.append(Place(value, self.origin.conf.format(key=key, value=value), key))
         for other in named[1:]:
             if other.is_connect != named[0].is_connect or (
                 other.url != named[0].url and not self.master
             ):
-                raise _conflict(named[0], other)
+                raise PlaceConflict(named[0], other)
         return named[0] if named else None
 
 
@@ -132,21 +144,24 @@ def _require_buildable(place: Place) -> None:
     is set (CANNOT_CONFIGURE_SPARK_CONNECT_MASTER): say which two values, and who set them."""
     remote, master = os.environ.get("SPARK_REMOTE"), os.environ.get("MASTER")
     if remote and not place.is_connect:
-        raise _conflict(place, Place(remote, f"SPARK_REMOTE={remote} (environment)"))
+        raise PlaceConflict(place, Place(remote, f"SPARK_REMOTE={remote} (environment)"))
     if master and place.is_connect:
-        raise _conflict(place, Place(master, f"MASTER={master} (environment)"))
+        raise PlaceConflict(place, Place(master, f"MASTER={master} (environment)"))
 
 
-def _conflict(first: Place, other: Place) -> EngineNotAvailable:
-    why = (
-        ", a master and a Spark Connect server, which pyspark cannot combine"
-        if first.is_connect != other.is_connect
-        else ""
-    )
-    return EngineNotAvailable(
-        f"{first.named} and {other.named} name two places for the Spark session{why}: "
-        "keep one of them (docs/spark.md: where the session runs)"
-    )
+class PlaceConflict(EngineNotAvailable):
+    """Two settings name places for the session and pyspark cannot honour both: `first` (the
+    one the rule reads first) and `other`; `problem` says so without the fix."""
+
+    def __init__(self, first: Place, other: Place) -> None:
+        self.first, self.other = first, other
+        why = (
+            ", a master and a Spark Connect server, which pyspark cannot combine"
+            if first.is_connect != other.is_connect
+            else ""
+        )
+        self.problem = f"{first.named} and {other.named} name two places for the Spark session{why}"
+        super().__init__(f"{self.problem}: keep one of them ({WHERE_DOCS})")
 
 
 def runs_on_this_machine(master: str) -> bool:

@@ -30,13 +30,22 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the daemon need
 
 
 def meshc(
-    *args: str, env: dict[str, str], cwd: Path = ROOT, tree: Path | None = None
+    *args: str,
+    env: dict[str, str],
+    cwd: Path = ROOT,
+    tree: Path | None = None,
+    python: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """The real CLI in a subprocess; `tree`: a folder holding another meshc/ to run instead."""
+    """The real CLI in a subprocess; `tree`: a folder holding another meshc/ to run instead;
+    `python`: options of the interpreter (`-X utf8`)."""
     if tree is not None:
         env = {**env, "PYTHONPATH": str(tree), "PYTHONSAFEPATH": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "meshc", *args], capture_output=True, text=True, cwd=cwd, env=env
+        [sys.executable, *python, "-m", "meshc", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
     )
 
 
@@ -47,7 +56,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setenv(daemon.DIR_ENV, str(folder))  # this process asks the same daemon
     environment = {**os.environ}
     yield environment
-    for log in folder.glob("*.log"):  # every daemon a test started, whichever meshc it runs
+    for log in folder.rglob("*.log"):  # every daemon a test started, whichever meshc it runs
         for pid in re.findall(r"started, pid (\d+)", log.read_text()):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGTERM)
@@ -153,7 +162,7 @@ def test_a_daemon_running_other_code_stops_and_a_new_one_serves(env: dict[str, s
     status = meshc("daemon", "status", env=env, tree=tree).stdout
     assert f"pid {old_pid}," not in status and ", 0 checks served" in status
     logs = "".join(log.read_text() for log in Path(env[daemon.DIR_ENV]).glob("*.log"))
-    assert "stopped (meshc's code or the installed packages changed)" in logs
+    assert "stopped (meshc's code, the installed packages or the interpreter's options" in logs
 
 
 def test_an_idle_daemon_stops(env: dict[str, str]) -> None:
@@ -198,11 +207,13 @@ def test_the_flag_is_taken_off_a_check_line_only(argv: list[str], line: list[str
     assert daemon.check_line(argv) == line
 
 
-def test_ctrl_c_on_the_client_interrupts_the_served_check(
-    env: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_on_the_client_interrupts_the_served_check(
+    signum: int, code: int, env: dict[str, str], tmp_path: Path
 ) -> None:
-    """The client forwards SIGINT to the check it waits for: exit 130, as in-process, and the
-    daemon's child does not run on."""
+    """The client forwards SIGINT (Ctrl-C) and SIGTERM (a CI or hook timeout) to the check it
+    waits for: exit 130 or 143 and nothing printed, as in-process; the daemon's child does not
+    run on (it holds the client's stdout: it would print after the client ended)."""
     started(env)
     contract = tmp_path / "contracts" / "crm" / "orders.yaml"
     shutil.copytree(ROOT / "contracts" / "crm", contract.parent)
@@ -222,7 +233,130 @@ def test_ctrl_c_on_the_client_interrupts_the_served_check(
         env=env,
     )
     wait_for(lambda: (daemon.ask("status") or {}).get("running") == 1, "the check to start")
-    client.send_signal(signal.SIGINT)
+    client.send_signal(signum)
     out, err = client.communicate(timeout=WAIT_S)
-    assert (client.returncode, out, err) == (130, "", "")
+    assert (client.returncode, out, err) == (code, "", "")
     wait_for(lambda: (daemon.ask("status") or {}).get("running") == 0, "the child to end")
+
+
+def test_a_symlinked_socket_folder_is_refused(env: dict[str, str]) -> None:
+    """Whoever owns a link in /tmp may point it elsewhere between the check and the connect (to
+    a folder where their own process listens): only a real folder is used, as tmux does."""
+    folder = Path(env[daemon.DIR_ENV])
+    link = folder.with_name(folder.name + "-link")
+    link.symlink_to(folder, target_is_directory=True)
+    linked = {**env, daemon.DIR_ENV: str(link)}
+    try:
+        status = meshc("daemon", "status", env=linked)
+        assert status.returncode == 2 and "is a symbolic link" in status.stderr
+        check = meshc("check", "--daemon", str(CLEAN), env=linked)
+        assert (check.returncode, check.stdout) == (0, OK)
+        assert "is a symbolic link" in check.stderr and "checking in-process" in check.stderr
+    finally:
+        link.unlink()
+    assert not list(folder.glob("*.sock"))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_socket_another_user_listens_on_is_sent_nothing(env: dict[str, str]) -> None:
+    """The client checks who listens before it sends its streams and environment (tokens,
+    keys): another user's process on the socket gets no byte, and the check runs in-process."""
+    listen_as_nobody = (
+        "import os, socket, sys\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "s.bind(sys.argv[1])\n"
+        "os.setgid(65534); os.setuid(65534)\n"
+        "s.listen()  # the peer credentials a client sees are the listener's here\n"
+        "print('ready', flush=True)\n"
+        "conn, _ = s.accept(); conn.settimeout(60)\n"
+        "print(len(conn.recv(1 << 20)), flush=True)\n"
+    )
+    listener = subprocess.Popen(
+        [sys.executable, "-c", listen_as_nobody, str(daemon.socket_path())],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert listener.stdout is not None and listener.stdout.readline() == "ready\n"
+        check = meshc("check", "--daemon", str(CLEAN), env=env)
+        assert (check.returncode, check.stdout) == (0, OK)
+        assert "another user (uid 65534)" in check.stderr
+        assert listener.communicate(timeout=WAIT_S)[0] == "0\n"  # EOF: nothing was sent
+    finally:
+        listener.kill()
+        listener.wait()
+
+
+def test_the_check_that_starts_the_daemon_prints_what_it_prints_in_process(
+    env: dict[str, str],
+) -> None:
+    """The daemon it leaves running is no leaked subprocess to warn about (PYTHONWARNINGS)."""
+    warnings = {**env, "PYTHONWARNINGS": "default"}
+    here = meshc("check", str(CLEAN), env=warnings)
+    first = meshc("check", "--daemon", str(CLEAN), env=warnings)
+    assert (first.returncode, first.stdout, first.stderr) == (0, OK, here.stderr)
+    wait_for(lambda: served(env) is not None, "the daemon the first check started")
+
+
+@pytest.mark.parametrize("setup", ["-X utf8", "PYTHONPATH"])
+def test_a_daemon_of_other_interpreter_settings_stops_and_a_matching_one_serves(
+    setup: str, env: dict[str, str]
+) -> None:
+    """Interpreter options and the import path decide what a check imports and how it reads
+    and writes text: a daemon started with others does not answer. It stops; the check runs
+    in-process and starts a daemon with its own settings, which serves the next such check."""
+    started(env)
+    old_pid = (daemon.ask("status") or {})["pid"]
+    python: tuple[str, ...] = tuple(setup.split()) if setup.startswith("-") else ()
+    other = {**env}
+    if setup == "PYTHONPATH":
+        other["PYTHONPATH"] = str(Path(env[daemon.DIR_ENV]))  # a folder the daemon's lacks
+    first = meshc("check", "--daemon", str(CLEAN), env=other, python=python)
+    assert (first.returncode, first.stdout, first.stderr) == (0, OK, "")
+    wait_for(
+        lambda: (daemon.ask("status") or {}).get("pid") not in (None, old_pid),
+        "a daemon with the check's settings",
+    )
+    second = meshc("check", "--daemon", str(CLEAN), env=other, python=python)
+    assert (second.returncode, second.stdout, second.stderr) == (0, OK, "")
+    assert served(env) == 1
+
+
+def test_a_daemon_that_does_not_answer_is_not_waited_for(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A stopped or stuck daemon must not hang the hook: the client checks in-process after
+    daemon.ANSWER_S, its pipes end with it (no descriptor waits in the daemon's queue), and the
+    request the daemon reads when it wakes is not checked a second time."""
+    started(env)
+    pid = int((daemon.ask("status") or {})["pid"])
+    out = tmp_path / "out.txt"
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with out.open("w") as stdout:
+            check = subprocess.run(
+                [sys.executable, "-m", "meshc", "check", "--daemon", str(CLEAN)],
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                env=env,
+                timeout=WAIT_S,
+            )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert check.returncode == 0 and "did not answer" in check.stderr
+    # awake, it answers in turn: the request the client gave up on first, which it drops
+    assert served(env) == 0
+    assert out.read_text() == OK
+
+
+def test_a_relative_daemon_folder_is_the_callers(env: dict[str, str]) -> None:
+    """MESHC_DAEMON_DIR=run/meshc names a folder under the caller's working folder, for the
+    daemon too (which runs elsewhere)."""
+    folder = Path(env[daemon.DIR_ENV])
+    relative = {**env, daemon.DIR_ENV: "relative"}
+    start = meshc("daemon", "start", env=relative, cwd=folder)
+    assert start.returncode == 0, start.stderr
+    assert f"{folder / 'relative'}/check-" in start.stdout
+    assert meshc("daemon", "stop", env=relative, cwd=folder).stdout == "meshc daemon stopped\n"

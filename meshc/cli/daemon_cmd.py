@@ -71,12 +71,11 @@ def register(app: typer.Typer) -> None:
 
 def _status_or_exit() -> dict | None:
     """The running daemon's status, None if none runs; exit 2 when this platform or its socket
-    folder cannot have one."""
+    folder cannot have one, or another user's process listens on its socket."""
     from meshc.cli import daemon
 
     try:
-        daemon.socket_path()
+        return daemon.ask("status")
     except daemon.DaemonUnavailable as exc:
         typer.echo(f"error: no meshc daemon here: {exc}", err=True)
         raise typer.Exit(2) from None
-    return daemon.ask("status")

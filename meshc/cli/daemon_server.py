@@ -19,7 +19,6 @@ import io
 import os
 import signal
 import socket
-import struct
 import sys
 import tempfile
 import time
@@ -46,6 +45,9 @@ WARM_MODULES = (
     "sqlglot.dialects.duckdb",
 )
 _POLL_S = 0.5
+# A daemon that stops (stale, asked) holds its lock until its process ends, a few ms after its
+# last answer: the daemon started in its place waits that long for the lock, not for ever.
+_LOCK_WAIT_S = 10.0
 _log_place: list[Path] = []  # the socket's path, for the log next to it
 
 
@@ -85,6 +87,7 @@ class _State:
     last_check: float = field(default_factory=time.monotonic)
     served: int = 0
     children: set[int] = field(default_factory=set)
+    lock_fd: int = -1  # closed in each child: a check running on never holds the next daemon off
 
     @property
     def idle(self) -> bool:
@@ -103,14 +106,12 @@ def main() -> None:
 
 def serve(place: Path, idle_timeout_s: float) -> None:
     """Serve checks on the socket `place` until stopped; return at once if a daemon holds it."""
-    lock = open(place.with_suffix(".lock"), "a")  # noqa: SIM115 (held until the process ends)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    lock = _lock(place)
+    if lock is None:
         return
     _log_place.append(place)
     # taken before importing: a file changed while importing makes it stale, never stale code fresh
-    state = _State(_as_sent(daemon.fingerprint()), idle_timeout_s)
+    state = _State(_as_sent(daemon.fingerprint()), idle_timeout_s, lock_fd=lock.fileno())
     _warm(place.parent)
     listener = _listen(place)
     signal.signal(signal.SIGTERM, _stop)
@@ -135,6 +136,22 @@ def serve(place: Path, idle_timeout_s: float) -> None:
         with contextlib.suppress(FileNotFoundError):
             place.unlink()
         _log(place, f"stopped ({reason}) after {state.served} checks")
+
+
+def _lock(place: Path) -> Any:
+    """The socket's lock file, locked (held until the process ends); None when another daemon
+    still holds it after _LOCK_WAIT_S."""
+    lock = open(place.with_suffix(".lock"), "a")  # noqa: SIM115 (held until the process ends)
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except OSError:
+            if time.monotonic() > deadline:
+                lock.close()
+                return None
+            time.sleep(0.05)
 
 
 def _warm(folder: Path) -> None:
@@ -185,9 +202,8 @@ def _handle(conn: socket.socket, listener: socket.socket, state: _State) -> str 
     conn.settimeout(5)  # a client that connects and says nothing does not hold the daemon
     fds: list[int] = []
     try:
-        if not _same_user(conn):
+        if daemon.peer_uid(conn) not in (None, os.getuid()):
             return None
-        _, fds, _, _ = socket.recv_fds(conn, 1, 3)
         request = daemon.receive(conn)
         op = request.get("op")
         if op == "status":
@@ -196,26 +212,22 @@ def _handle(conn: socket.socket, listener: socket.socket, state: _State) -> str 
             daemon.send(conn, {"stopping": os.getpid()})
             return "asked to stop"
         elif op == "check" and request.get("fingerprint") == state.fingerprint:
+            daemon.send(conn, {"ready": True})  # the client sends its streams only now
+            sent, fds, _, _ = socket.recv_fds(conn, 1, 3)
+            if sent != b"C" or len(fds) != len(request["streams"]):  # it gave up waiting
+                return None
             _fork_check(conn, listener, request, fds, state)
         elif op == "check":
             daemon.send(conn, {"stale": True})
-            return "meshc's code or the installed packages changed"
+            return "meshc's code, the installed packages or the interpreter's options changed"
         else:
             daemon.send(conn, {"error": f"unknown request {op!r}"})
-    except (OSError, ValueError):  # a client that went away, or no meshc client
+    except (OSError, ValueError, KeyError, TypeError):  # a client gone, or no meshc client
         return None
     finally:
         for fd in fds:
             os.close(fd)
     return None
-
-
-def _same_user(conn: socket.socket) -> bool:
-    if not hasattr(socket, "SO_PEERCRED"):  # not Linux: the folder's 0700 is the guard
-        return True
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _, uid, _ = struct.unpack("3i", creds)
-    return uid == os.getuid()
 
 
 def _status(state: _State) -> dict[str, Any]:
@@ -241,6 +253,7 @@ def _fork_check(
     pid = os.fork()
     if pid == 0:
         listener.close()
+        os.close(state.lock_fd)  # the lock's file stays locked by the daemon's own descriptor
         _check_in_child(conn, request, fds)
     state.children.add(pid)
     state.served += 1
@@ -269,6 +282,7 @@ def _check_in_child(conn: socket.socket, request: dict[str, Any], fds: list[int]
         os.umask(int(request["umask"]))
         conn.settimeout(None)
         daemon.send(conn, {"pid": os.getpid()})
+        daemon.receive(conn)  # the client's go: one that gave up waiting checks in-process
         announced = True  # from here on the client waits for this check's exit code
         sys.argv = [str(request["argv0"]), *request["argv"]]
         sys.modules["__main__"].__package__ = request["main_package"]

@@ -174,8 +174,8 @@ class Engine(Protocol[FrameT]):
         """The first `n` rows (n >= 0) as a pyarrow Table: the columns, types and values of
         `to_arrow(frame)`'s first n rows, computed without converting the rest (what the report's
         samples and `meshc run --show-quarantine` print). The outputs keep the source's row
-        order, so these are the first source rows that ended in `frame`; the one exception is a
-        known gap: on Spark a unique check leaves the quarantine grouped by key."""
+        order on every engine, whatever checks ran (docs/semantics.md#row-order), so these are
+        the first source rows that ended in `frame`."""
         ...
 
     def columns(self, frame: FrameT) -> list[str]: ...

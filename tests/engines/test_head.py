@@ -1,7 +1,7 @@
 """`Engine.head`: the first n rows of a frame as Arrow, exactly as `to_arrow` gives them (the
 rows the report's samples and `meshc run --show-quarantine` show, read without converting the
-rest). Both outputs keep the source's row order, so "first" means first in the source (but for
-a known gap: Spark's unique check)."""
+rest). Both outputs keep the source's row order, so "first" means first in the source, also
+after a check that compares rows with each other (a `unique` check: a window or a sort)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from meshc.rules import expr as ir
 from meshc.runner.report import SAMPLE_ROWS
 from meshc.types import INTEGER, STRING
 
-from .helpers import known_gap, plan, rule, run, text_frame, unique
+from .helpers import plan, rule, run, text_frame, unique
 
 # rows 1, 3, 4, 6 and 8 fail (a value that is not an integer, or a negative one)
 ROWS = [str(i) for i in range(10)]
@@ -68,16 +68,43 @@ def test_head_with_a_unique_check(engine: Any) -> None:
     _assert_head_is_first_rows(engine, _unique_split(engine).quarantine)
 
 
-def test_a_unique_check_keeps_the_source_order(engine: Any, request: pytest.FixtureRequest) -> None:
-    known_gap(
-        request,
-        engine,
-        "spark",
-        reason="Spark's unique check (a window partitioned by the key) leaves the quarantine "
-        "grouped by key, not in source order",
+def _order(engine: Any, frame: Any) -> list[str]:
+    return [r["row"] for r in engine.to_arrow(frame).to_pylist()]
+
+
+def test_a_unique_check_keeps_the_source_order(engine: Any) -> None:
+    split = _unique_split(engine)
+    assert _order(engine, split.quarantine) == ["0", "1", "2", "3", "5", "8"]
+    assert [r["row"] for r in engine.head(split.quarantine, 3).to_pylist()] == ["0", "1", "2"]
+
+
+def test_a_unique_check_keeps_the_valid_output_in_source_order(engine: Any) -> None:
+    """The valid rows' keys fall as the source goes on (j, i, h...): an output left grouped or
+    sorted by key would come out backwards."""
+    keys = ["j", "a", "i", "a", "h", "g", "b", "f", "b", "e"]
+    frame = text_frame(engine, row=ROWS, k=keys)
+    check = unique("k.unique", ir.Col("k", STRING))
+    split = run(engine, frame, plan({"row": STRING, "k": STRING}, check))
+    assert _order(engine, split.valid) == ["0", "2", "4", "5", "7", "9"]
+    assert _order(engine, split.quarantine) == ["1", "3", "6", "8"]
+
+
+def test_a_composite_unique_check_keeps_the_source_order(engine: Any) -> None:
+    """Pairs (x,2), (x,1) and (y,1) repeat; a NULL in the key is never a duplicate; a failing row
+    rule on the same rows changes nothing in the order."""
+    k1 = ["x", "x", "y", "y", "x", "y", "x", "z", "y", "x"]
+    k2 = ["2", "1", "1", "2", "2", "1", "1", None, "3", "3"]
+    n = ir.Col("n", INTEGER)
+    checks = (
+        unique("k1_k2.unique", ir.Col("k1", STRING), ir.Col("k2", STRING)),
+        rule("n_positive", ir.Compare(">=", n, ir.Lit(0, INTEGER)), "n >= 0"),
     )
-    order = [r["row"] for r in engine.to_arrow(_unique_split(engine).quarantine).to_pylist()]
-    assert order == ["0", "1", "2", "3", "5", "8"]
+    ns = ["1", "1", "1", "1", "1", "1", "1", "1", "-1", "1"]
+    frame = text_frame(engine, row=ROWS, k1=k1, k2=k2, n=ns)
+    columns = {"row": STRING, "k1": STRING, "k2": STRING, "n": INTEGER}
+    split = run(engine, frame, plan(columns, *checks))
+    assert _order(engine, split.quarantine) == ["0", "1", "2", "4", "5", "6", "8"]
+    assert _order(engine, split.valid) == ["3", "7", "9"]
 
 
 def test_head_of_a_streamed_split(engine: Any) -> None:

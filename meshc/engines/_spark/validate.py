@@ -16,9 +16,11 @@ from meshc.engines._spark.cast import cast_column
 from meshc.engines._spark.translate import literal, quote, translate
 from meshc.engines.base import REASON_FIELDS, REASONS, Split, ValidationPlan
 from meshc.errors import SourceError
+from meshc.rules import expr as ir
 from meshc.rules.checks import RowCheck
 
 _QUARANTINED = spec.QUARANTINED
+_ROW = spec.ROW_NUMBER
 _text_name = spec.text_column
 _typed_name = spec.typed_column
 _cast_failed_name = spec.cast_failed_column
@@ -28,13 +30,17 @@ _check_failed_name = spec.check_failed_column
 def validate(frame: DataFrame, plan: ValidationPlan) -> Split:
     source = spec.source_columns(frame.columns, plan)
     extras = spec.check_columns(source, plan)
+    reorders = _compares_rows(plan)
+    # numbered as read, before a check that compares rows shuffles them (see _in_source_order)
+    numbered = frame.select("*", F.monotonically_increasing_id().alias(_ROW)) if reorders else frame
     # A local checkpoint rather than cache(): it is computed once (by the counting job) and
     # reused by both outputs, and unlike a cached plan it can never be matched by a later
     # query over the same path whose file has since changed (that served stale rows).
-    flagged = _flag(frame, plan, extras).localCheckpoint(eager=False)
+    flagged = _flag(numbered, plan, extras).localCheckpoint(eager=False)
     rows_in, rows_quarantined, failures = _count(flagged, plan)
+    ordered = _in_source_order(flagged) if reorders else flagged
     quarantined = F.col(_QUARANTINED)
-    valid = flagged.filter(~quarantined).select(*_valid_columns(plan, extras))
+    valid = ordered.filter(~quarantined).select(*_valid_columns(plan, extras))
     # as read, except that null_values ("" by default) are NULL, as on every engine
     text_source = plan.text_source is not False  # unknown: String columns are text
     types = {f.name: f.dataType for f in frame.schema.fields}
@@ -46,7 +52,7 @@ def validate(frame: DataFrame, plan: ValidationPlan) -> Split:
         # text and message (an IN list can be 80 KB), so the checkpoint holds flags, not reasons
         names = [*(c.name for c in plan.columns), *extras]
         quarantine_cols.append(_reasons(plan, names).alias(REASONS))
-    quarantine = flagged.filter(quarantined).select(*quarantine_cols, *_lineage(plan))
+    quarantine = ordered.filter(quarantined).select(*quarantine_cols, *_lineage(plan))
     return spec.counted_split(
         valid, quarantine, rows_in=rows_in, rows_quarantined=rows_quarantined, failures=failures
     )
@@ -63,6 +69,26 @@ def cast(frame: DataFrame, plan: ValidationPlan) -> DataFrame:
         typed, ok = cast_column(raw, types[col.name], col.type)
         columns.append(F.when(ok, typed).alias(col.name))
     return frame.select(*columns, *(quote(c) for c in plan.internal_columns))
+
+
+def _in_source_order(flagged: DataFrame) -> DataFrame:
+    """The rows back in the order they were read. A check that compares rows with each other
+    (`unique`: a window partitioned by the key) shuffles them into groups of a key, so they were
+    numbered before it (monotonically_increasing_id grows within a partition and from one
+    partition to the next). Sorted after the checkpoint, so Spark sorts each output's own rows
+    and columns (the filter and the projection go below the sort), not every flag of every row;
+    the sort's sample reads the checkpoint, not the window again."""
+    return flagged.orderBy(_ROW)
+
+
+def _compares_rows(plan: ValidationPlan) -> bool:
+    """A check this engine evaluates (not an external verdict) holds a duplicate test."""
+    return any(
+        isinstance(node, ir.IsDuplicate)
+        for check in plan.checks
+        if check.id not in plan.verdicts
+        for node in check.predicate.walk()
+    )
 
 
 def _flag(frame: DataFrame, plan: ValidationPlan, extras: list[str]) -> DataFrame:

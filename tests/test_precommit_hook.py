@@ -42,8 +42,8 @@ def _version() -> str:
 
 def _release_clone(tmp_path: Path, tag: str) -> Path:
     """A clone of this repository whose `tag` names what the working tree holds now: the
-    uncommitted changes are committed in the clone, and the tag is created there when it is
-    missing (or moved onto that commit). The repository itself is not touched."""
+    uncommitted changes are committed in the clone, and the tag is created on (or moved onto) the
+    clone's last commit, even in a clean clone. The repository itself is not touched."""
     clone = tmp_path / "meshc"
     _git(tmp_path, "clone", "-q", str(ROOT), str(clone))
     listed = subprocess.run(
@@ -64,9 +64,9 @@ def _release_clone(tmp_path: Path, tag: str) -> Path:
     changed = subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=clone).returncode != 0
     if changed:
         _git(clone, *GIT_AUTHOR, "commit", "-q", "-m", "working tree")
-    has_tag = subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/tags/{tag}"], cwd=clone)
-    if changed or has_tag.returncode != 0:
-        _git(clone, "tag", "-f", tag)
+    # always: a clean tree's tag may name an older commit (v0.1.0 was tagged long ago), and the
+    # hooks must install the code under test, not that commit's
+    _git(clone, "tag", "-f", tag)
     return clone
 
 

@@ -98,19 +98,26 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-def test_hook_runs_through_pre_commit(
-    tmp_path: Path, release: tuple[Path, str], pre_commit_env: dict[str, str]
-) -> None:
+def _hook_repo(tmp_path: Path, release: tuple[Path, str], hook: str) -> Path:
+    """A git repository whose pre-commit config runs `hook` (its YAML lines) from the release,
+    with the five-problem contract staged as contracts/orders.yaml."""
     clone, tag = release
     repo = tmp_path / "repo"
     (repo / "contracts").mkdir(parents=True)
     _git(repo, "init", "-q")
     (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {clone}\n    rev: {tag}\n    hooks:\n      - id: meshc-check\n"
+        f"repos:\n  - repo: {clone}\n    rev: {tag}\n    hooks:\n{hook}"
     )
-    bad = repo / "contracts" / "orders.yaml"
-    shutil.copy(FIXTURES / "five_problems.yaml", bad)
+    shutil.copy(FIXTURES / "five_problems.yaml", repo / "contracts" / "orders.yaml")
     _git(repo, "add", ".")
+    return repo
+
+
+def test_hook_runs_through_pre_commit(
+    tmp_path: Path, release: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    repo = _hook_repo(tmp_path, release, "      - id: meshc-check\n")
+    bad = repo / "contracts" / "orders.yaml"
     cmd = [
         sys.executable,
         "-m",
@@ -206,16 +213,7 @@ def test_the_hook_with_daemon_is_served_by_its_daemon(
     import tempfile
     import time
 
-    clone, tag = release
-    repo = tmp_path / "repo"
-    (repo / "contracts").mkdir(parents=True)
-    _git(repo, "init", "-q")
-    (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {clone}\n    rev: {tag}\n    hooks:\n"
-        "      - id: meshc-check\n        args: [--daemon]\n"
-    )
-    shutil.copy(FIXTURES / "five_problems.yaml", repo / "contracts" / "orders.yaml")
-    _git(repo, "add", ".")
+    repo = _hook_repo(tmp_path, release, "      - id: meshc-check\n        args: [--daemon]\n")
     folder = tempfile.mkdtemp(prefix="meshc-daemon-")  # short: a socket path fits ~100 bytes
     env = {**pre_commit_env, "MESHC_DAEMON_DIR": folder}
     cmd = [sys.executable, "-m", "pre_commit", "run", "--files", "contracts/orders.yaml"]

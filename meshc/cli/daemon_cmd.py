@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         """Start this meshc's daemon in the background; return once it answers."""
         from meshc.cli import daemon
 
-        running = _status_or_exit()
+        running = _ask_or_exit("status")
         if running is not None:
             typer.echo(f"meshc daemon already running (pid {running['pid']})")
             return
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
     @group.command("status")
     def status() -> None:
         """Whether this meshc's daemon runs: its pid, checks served, idle timeout. Exit 1 if not."""
-        running = _status_or_exit()
+        running = _ask_or_exit("status")
         if running is None:
             typer.echo("no meshc daemon is running")
             raise typer.Exit(1)
@@ -60,22 +60,19 @@ def register(app: typer.Typer) -> None:
     @group.command("stop")
     def stop() -> None:
         """Stop this meshc's daemon (checks already running finish)."""
-        from meshc.cli import daemon
-
-        _status_or_exit()
-        answer = daemon.ask("stop")
+        answer = _ask_or_exit("stop")
         typer.echo("meshc daemon stopped" if answer else "no meshc daemon is running")
 
     app.add_typer(group, name="daemon")
 
 
-def _status_or_exit() -> dict | None:
-    """The running daemon's status, None if none runs; exit 2 when this platform or its socket
-    folder cannot have one, or another user's process listens on its socket."""
+def _ask_or_exit(op: str) -> dict | None:
+    """The running daemon's answer to `status` or `stop`, None if none runs; exit 2 when this
+    platform or its socket folder cannot have one, or another user's process listens there."""
     from meshc.cli import daemon
 
     try:
-        return daemon.ask("status")
+        return daemon.ask(op)
     except daemon.DaemonUnavailable as exc:
         typer.echo(f"error: no meshc daemon here: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -48,7 +48,6 @@ _POLL_S = 0.5
 # A daemon that stops (stale, asked) holds its lock until its process ends, a few ms after its
 # last answer: the daemon started in its place waits that long for the lock, not for ever.
 _LOCK_WAIT_S = 10.0
-_log_place: list[Path] = []  # the socket's path, for the log next to it
 
 
 # Checked once at start-up, so that a child's first check finds what every check builds on first
@@ -81,6 +80,7 @@ lineage: {enabled: true}
 
 @dataclass
 class _State:
+    place: Path  # the socket; its log is next to it
     fingerprint: list[Any]
     idle_timeout_s: float
     started: float = field(default_factory=time.time)
@@ -109,10 +109,9 @@ def serve(place: Path, idle_timeout_s: float) -> None:
     lock = _lock(place)
     if lock is None:
         return
-    _log_place.append(place)
     # taken before importing: a file changed while importing makes it stale, never stale code fresh
-    state = _State(_as_sent(daemon.fingerprint()), idle_timeout_s, lock_fd=lock.fileno())
-    _warm(place.parent)
+    state = _State(place, _as_sent(daemon.fingerprint()), idle_timeout_s, lock_fd=lock.fileno())
+    _warm(place)
     listener = _listen(place)
     signal.signal(signal.SIGTERM, _stop)
     _log(place, f"started, pid {os.getpid()}")
@@ -154,21 +153,21 @@ def _lock(place: Path) -> Any:
             time.sleep(0.05)
 
 
-def _warm(folder: Path) -> None:
+def _warm(place: Path) -> None:
     """Import what a check needs and check one contract, in a temporary folder, output dropped."""
     for module in WARM_MODULES:
         importlib.import_module(module)
     from meshc.cli.check_fast import CheckArgs, execute
 
     here = os.getcwd()
-    with tempfile.TemporaryDirectory(dir=folder) as tmp, open(os.devnull, "w") as devnull:
+    with tempfile.TemporaryDirectory(dir=place.parent) as tmp, open(os.devnull, "w") as devnull:
         Path(tmp, "warm_up.yaml").write_text(_WARM_CONTRACT, encoding="utf-8")
         os.chdir(tmp)
         try:
             with contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(devnull):
                 execute(CheckArgs(paths=("warm_up.yaml",), no_cache=True))
         except Exception as exc:  # a colder daemon still serves: each check then warms itself
-            _log(_log_place[0], f"warm-up check failed: {type(exc).__name__}: {exc}")
+            _log(place, f"warm-up check failed: {type(exc).__name__}: {exc}")
         finally:
             os.chdir(here)
 
@@ -254,7 +253,7 @@ def _fork_check(
     if pid == 0:
         listener.close()
         os.close(state.lock_fd)  # the lock's file stays locked by the daemon's own descriptor
-        _check_in_child(conn, request, fds)
+        _check_in_child(conn, request, fds, state.place)
     state.children.add(pid)
     state.served += 1
 
@@ -268,7 +267,9 @@ def _reap(state: _State) -> None:
         state.children.discard(pid)
 
 
-def _check_in_child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> NoReturn:
+def _check_in_child(
+    conn: socket.socket, request: dict[str, Any], fds: list[int], place: Path
+) -> NoReturn:
     """Become the client, as far as a check can tell: its streams, folder, environment and
     umask; run its command line; send the exit code. Never returns."""
     code, announced = 2, False
@@ -292,8 +293,8 @@ def _check_in_child(conn: socket.socket, request: dict[str, Any], fds: list[int]
     except BaseException as exc:  # meshc's own failure, in the log; announced: the client's too
         import traceback
 
-        log = _log_place[0].with_suffix(".log")
-        _log(_log_place[0], "a check failed to start:\n" + traceback.format_exc())
+        log = place.with_suffix(".log")
+        _log(place, "a check failed to start:\n" + traceback.format_exc())
         if announced:
             print(f"internal error in the meshc daemon: {exc!r} (see {log})", file=sys.stderr)
     finally:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from meshc.cli import daemon
+from meshc.cli.signals import exit_on_sigterm
 
 # What a check of a contract with SQL rules imports (a gold or ODCS contract, --base and the other
 # output formats import a little more, in the child, as a fresh process would).
@@ -274,7 +275,7 @@ def _check_in_child(
     umask; run its command line; send the exit code. Never returns."""
     code, announced = 2, False
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        exit_on_sigterm()  # as the check will: a SIGTERM before it begins is exit 143 too
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _take_streams(request, fds)
         os.chdir(request["cwd"])
@@ -290,6 +291,8 @@ def _check_in_child(
         code = _run()
     except KeyboardInterrupt:  # the client's Ctrl-C, forwarded before the check began
         code = 130
+    except SystemExit as exc:  # the client's SIGTERM, forwarded before the check began
+        code = exc.code if isinstance(exc.code, int) else 2
     except BaseException as exc:  # meshc's own failure, in the log; announced: the client's too
         import traceback
 
